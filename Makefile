@@ -1,0 +1,35 @@
+# Two entry points: `make run` (full demo DAG) and `make test` (test suite).
+# Both build .venv from nothing, idempotently.
+PYTHON ?= python3
+VENV ?= .venv
+# CPU wheel by default; GPU users: make TORCH_SPEC="torch==2.13.0 --index-url ..." run
+TORCH_SPEC ?= torch==2.13.0
+CORES ?= all
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test venv clean dryrun rulegraph
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet $(TORCH_SPEC)
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES)
+
+dryrun: $(STAMP)
+	$(BIN)/snakemake -n
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+rulegraph: $(STAMP)
+	$(BIN)/snakemake --rulegraph | dot -Tsvg > docs/rulegraph.svg
+
+clean:
+	rm -rf results .snakemake

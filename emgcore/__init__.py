@@ -1,0 +1,1 @@
+"""emgcore: library behind the cross-user EMG gesture-recognition benchmark."""

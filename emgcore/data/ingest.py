@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -13,6 +11,7 @@ from tqdm import tqdm
 from emgcore.data.epn612 import UserEntry, discover_users, read_user_json
 from emgcore.data.labels import PINCH, REST
 from emgcore.data.store import store_filename, write_user_store
+from emgcore.io import write_csv_atomic
 
 MANIFEST_COLUMNS = [
     "subject", "user", "group", "number", "store", "n_reps", "n_samples", "n_rest", "n_active", "n_pinch",
@@ -41,21 +40,6 @@ def ingest_user(entry: UserEntry, store_dir: str | Path) -> dict:
 
 def _ingest_one(args: tuple[UserEntry, str]) -> dict:
     return ingest_user(*args)
-
-
-def write_csv_atomic(df: pd.DataFrame, path: str | Path) -> None:
-    """Write a CSV through a temp file in the same folder, then rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        df.to_csv(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def ingest_epn612(

@@ -1,0 +1,137 @@
+"""train_model, predict and load_model on small synthetic EMG-like windows."""
+
+import pandas as pd
+import pytest
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from emgcore.models import build_model
+from emgcore.training import (
+    LOG_COLUMNS, TrainConfig, cross_entropy_loss, load_model, predict, seed_everything, train_model,
+)
+
+
+@pytest.fixture(autouse=True)
+def single_thread():
+    """Small batches gain nothing from two threads, and lose a lot when the cores are shared."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def make_windows(n, seed, window=40):
+    """Random int8-range windows whose label sets which channel carries a strong burst."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, 5, (n,), generator=g)
+    x = torch.randint(-10, 11, (n, 8, window), generator=g).float()
+    burst = torch.randint(-120, 121, (n, window), generator=g).float()
+    x[torch.arange(n), y] += burst  # class k: burst on channel k
+    subject = torch.randint(0, 4, (n,), generator=g)
+    return TensorDataset(x, y, subject)
+
+
+def loaders(n_train=256, n_val=128, batch=64, seed=0):
+    train = DataLoader(make_windows(n_train, seed), batch_size=batch, shuffle=True,
+                       generator=torch.Generator().manual_seed(seed))
+    val = DataLoader(make_windows(n_val, seed + 1), batch_size=batch)
+    return train, val
+
+
+def constant_val_loss(logits, labels, embeddings, subjects):
+    """Differentiable loss whose value never changes, so validation loss never improves."""
+    return logits.sum() * 0.0 + 1.0
+
+
+def test_training_writes_checkpoints_log_and_best_model(tmp_path):
+    seed_everything(0)
+    model = build_model("mhcnn")
+    train, val = loaders()
+    result = train_model(model, train, val, TrainConfig(lr=3e-3, max_epochs=4, patience=10),
+                         tmp_path, progress=False)
+    assert result.epochs_run == 4 and not result.stopped_early
+    assert sorted(p.name for p in (tmp_path / "epochs").iterdir()) == [
+        f"epoch_{e:03d}.pt" for e in range(1, 5)]
+    log = pd.read_csv(tmp_path / "train_log.csv")
+    assert tuple(log.columns) == LOG_COLUMNS
+    assert list(log["epoch"]) == [1, 2, 3, 4]
+    assert (log["windows_per_s"] > 0).all() and (log["seconds"] > 0).all()
+    assert result.best_epoch == int(log.loc[log["val_loss"].idxmin(), "epoch"])
+    assert result.best_val_loss == pytest.approx(log["val_loss"].min())
+    assert not list(tmp_path.glob(".*.tmp")) and not list((tmp_path / "epochs").glob(".*.tmp"))
+
+    ckpt = torch.load(tmp_path / "model.pt", weights_only=True)
+    assert ckpt["epoch"] == result.best_epoch and ckpt["model"]["name"] == "mhcnn"
+
+    reloaded = load_model(tmp_path / "model.pt")
+    y_true, y_pred, subjects = predict(model, val)
+    y_true2, y_pred2, subjects2 = predict(reloaded, val)
+    assert (y_pred == y_pred2).all() and (y_true == y_true2).all() and (subjects == subjects2).all()
+    assert y_true.dtype == y_pred.dtype == subjects.dtype == "int64" and len(y_true) == 128
+    assert (y_true == y_pred).mean() > 0.5  # easy task: far above the 0.2 chance level
+
+
+def test_same_seed_gives_identical_weights(tmp_path):
+    def run(folder):
+        seed_everything(7)
+        model = build_model("mhcnn", dropout=0.3)
+        train, val = loaders(seed=3)
+        train_model(model, train, val, TrainConfig(max_epochs=2, seed=7, lr=1e-3),
+                    folder, progress=False)
+        return model.state_dict()
+
+    a, b = run(tmp_path / "a"), run(tmp_path / "b")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_early_stopping_and_lr_schedule(tmp_path):
+    seed_everything(0)
+    model = build_model("mhcnn")
+    train, val = loaders(n_train=64, n_val=32)
+    config = TrainConfig(lr=1e-3, max_epochs=20, patience=3, lr_factor=0.5, lr_patience=0,
+                         min_lr=3e-4)
+    result = train_model(model, train, val, config, tmp_path, loss_fn=constant_val_loss,
+                         progress=False)
+    assert result.stopped_early and result.epochs_run == 4 and result.best_epoch == 1
+    log = pd.read_csv(tmp_path / "train_log.csv")
+    assert list(log["lr"]) == pytest.approx([1e-3, 1e-3, 5e-4, 3e-4])  # halved, clamped at min_lr
+    assert torch.load(tmp_path / "model.pt", weights_only=True)["epoch"] == 1
+
+
+def test_custom_loss_sees_embeddings_and_subjects_and_batch_cap(tmp_path):
+    calls = []
+
+    def recording_loss(logits, labels, embeddings, subjects):
+        calls.append((tuple(logits.shape), tuple(embeddings.shape), subjects.dtype))
+        return cross_entropy_loss(logits, labels, embeddings, subjects)
+
+    train, val = loaders(n_train=256, n_val=64, batch=32)
+    config = TrainConfig(max_epochs=2, max_train_batches_per_epoch=3)
+    train_model(build_model("mhcnn"), train, val, config, tmp_path, loss_fn=recording_loss,
+                progress=False)
+    assert len(calls) == 2 * (3 + 2)  # per epoch: 3 capped training + 2 validation batches
+    assert calls[0] == ((32, 5), (32, 128), torch.int64)
+
+
+def test_bad_inputs_raise_clear_errors(tmp_path):
+    with pytest.raises(ValueError, match="patience"):
+        TrainConfig(patience=0)
+    with pytest.raises(ValueError, match="lr_factor"):
+        TrainConfig(lr_factor=1.5)
+    train, val = loaders(n_train=32, n_val=32)
+    model = build_model("mhcnn")
+    with pytest.raises(ValueError, match="validation loader"):
+        train_model(model, train, None, TrainConfig(max_epochs=1), tmp_path, progress=False)
+    pairs = DataLoader(TensorDataset(torch.zeros(4, 8, 40), torch.zeros(4, dtype=torch.long)))
+    with pytest.raises(ValueError, match=r"\(x, y, subject\)"):
+        train_model(model, pairs, val, TrainConfig(max_epochs=1), tmp_path, progress=False)
+    with pytest.raises(ValueError, match="scalar"):
+        train_model(model, train, val, TrainConfig(max_epochs=1), tmp_path, progress=False,
+                    loss_fn=lambda lg, y, e, s: torch.nn.functional.cross_entropy(lg, y, reduction="none"))
+    with pytest.raises(ValueError, match="not a registered model"):
+        train_model(torch.nn.Linear(2, 2), train, val, TrainConfig(), tmp_path, progress=False)
+    with pytest.raises(FileNotFoundError):
+        load_model(tmp_path / "missing.pt")
+    torch.save({"weights": 1}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="not a train_model checkpoint"):
+        load_model(tmp_path / "other.pt")

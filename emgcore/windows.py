@@ -180,17 +180,35 @@ def _batch_as_is(batch):
 
 def make_loader(
     dataset: WindowDataset,
-    batch_size: int,
-    shuffle: bool,
-    seed: int,
+    batch_size: int | None = None,
+    shuffle: bool = False,
+    seed: int = 0,
     sampler: Sampler | None = None,
     drop_last: bool = False,
+    batch_sampler: Sampler | None = None,
 ) -> DataLoader:
     """Deterministic single-process DataLoader over ``dataset`` batching via ``__getitems__``.
 
     Shuffling uses a ``torch.Generator`` seeded with ``seed``; pass ``sampler`` (e.g. a
     DistributedSampler) to control the order instead, in which case ``shuffle`` must be False.
+
+    Alternatively pass ``batch_sampler`` (e.g. `emgcore.samplers.UsersPerClassBatchSampler`),
+    which yields whole batches of indices and so decides batch size, order and composition
+    itself: it excludes ``batch_size``, ``shuffle``, ``sampler`` and ``drop_last``. The loader's
+    ``batch_sampler`` attribute is that object (call its ``set_epoch`` between epochs).
     """
+    if batch_sampler is not None:
+        clashes = [name for name, given in (("batch_size", batch_size is not None),
+                                            ("shuffle", bool(shuffle)),
+                                            ("sampler", sampler is not None),
+                                            ("drop_last", bool(drop_last))) if given]
+        if clashes:
+            raise ValueError(f"make_loader: batch_sampler excludes {', '.join(clashes)}; "
+                             "the batch sampler decides batch size and order")
+        return DataLoader(dataset, batch_sampler=batch_sampler, num_workers=0,
+                          collate_fn=_batch_as_is)
+    if batch_size is None:
+        raise ValueError("make_loader: pass batch_size (or a batch_sampler)")
     if sampler is not None and shuffle:
         raise ValueError("make_loader: pass either shuffle=True or a sampler, not both")
     generator = torch.Generator()

@@ -8,10 +8,20 @@ from __future__ import annotations
 
 from torch import nn
 
+from .baselines import CNN, LSTM, Transformer
+from .hcf import CNN_HCF, LSTM_HCF, MLP
 from .mhcnn import MHCNN
+from .mhcnn_grl import MHCNN_GRL
 
 MODELS: dict[str, type[nn.Module]] = {
     "mhcnn": MHCNN,
+    "cnn": CNN,
+    "lstm": LSTM,
+    "transformer": Transformer,
+    "mlp": MLP,
+    "lstm_hcf": LSTM_HCF,
+    "cnn_hcf": CNN_HCF,
+    "mhcnn_grl": MHCNN_GRL,
 }
 
 
@@ -46,4 +56,5 @@ def model_spec(model: nn.Module) -> dict:
     return {"name": name, "kwargs": dict(kwargs)}
 
 
-__all__ = ["MHCNN", "MODELS", "build_model", "known_models", "model_spec"]
+__all__ = ["CNN", "CNN_HCF", "LSTM", "LSTM_HCF", "MLP", "Transformer",
+           "MHCNN", "MHCNN_GRL", "MODELS", "build_model", "known_models", "model_spec"]

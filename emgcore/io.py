@@ -18,6 +18,7 @@ def write_atomic(path: str | Path, write: Callable[[str], None]) -> Path:
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs should be readable like any other file
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -6,8 +6,6 @@ a temp file in the target folder and moved into place with os.replace.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -16,6 +14,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (backend must be chosen first)
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+
+from emgcore.io import write_atomic  # noqa: E402
 
 PER_SUBJECT_REQUIRED = ("subject", "bal_acc", "act_acc")
 TRAIN_LOG_REQUIRED = ("epoch", "train_loss", "val_loss", "train_acc", "val_acc")
@@ -36,16 +36,9 @@ def _save_figure(fig, out_path: str | Path) -> Path:
     suffix = out_path.suffix
     if not suffix:
         raise ValueError(f"figure path {out_path} needs an extension (.png, .pdf, .svg)")
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out_path.stem}.", suffix=suffix, dir=out_path.parent)
-    os.close(fd)
     try:
-        fig.savefig(tmp, format=suffix.lstrip(".").lower(), dpi=150, bbox_inches="tight")
-        os.replace(tmp, out_path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        write_atomic(out_path, lambda tmp: fig.savefig(tmp, format=suffix.lstrip(".").lower(), dpi=150,
+                                                      bbox_inches="tight"))
     finally:
         plt.close(fig)
     return out_path

@@ -10,9 +10,7 @@ rank takes the same early-stopping decision).
 from __future__ import annotations
 
 import math
-import os
 import random
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from .io import write_atomic
 from .models import build_model, model_spec
 
 LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
@@ -91,6 +90,7 @@ class TrainResult:
     history: pd.DataFrame
     model_path: Path
     log_path: Path
+    model: nn.Module | None = None  # the trained (unwrapped) module, holding the best weights
 
 
 def seed_everything(seed: int) -> None:
@@ -104,27 +104,13 @@ def seed_everything(seed: int) -> None:
 # atomic file writing
 
 
-def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
-    """Write via `write(tmp_path)` to a temp file in path's folder, then os.replace onto path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _save_checkpoint(path: Path, checkpoint: dict) -> None:
-    _atomic_write(path, lambda tmp: torch.save(checkpoint, tmp))
+    write_atomic(path, lambda tmp: torch.save(checkpoint, tmp))
 
 
 def _save_log(path: Path, rows: list[dict]) -> None:
     frame = pd.DataFrame(rows, columns=list(LOG_COLUMNS))
-    _atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
+    write_atomic(path, lambda tmp: frame.to_csv(tmp, index=False))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,13 +124,45 @@ def _rank_and_world() -> tuple[int, int]:
 
 
 def _all_reduce_sums(values: list[float], device: torch.device) -> list[float]:
-    """Sum `values` across ranks (identity without torch.distributed)."""
+    """Sum `values` across ranks (identity without torch.distributed).
+
+    The sums are then broadcast from rank 0, so every rank holds bit-identical numbers and takes
+    the same LR-schedule and early-stopping decisions even if a backend's reduction order varied.
+    """
     _, world = _rank_and_world()
     if world == 1:
         return values
     t = torch.tensor(values, dtype=torch.float64, device=device)
     dist.all_reduce(t, op=dist.ReduceOp.SUM)
+    dist.broadcast(t, src=0)
     return t.tolist()
+
+
+def _sync_buffers(module: nn.Module) -> None:
+    """Copy rank 0's buffers (e.g. BatchNorm running statistics) to every rank.
+
+    DDP broadcasts buffers at the start of each forward, but the last training step updates them
+    locally; without this, ranks would validate and end with different buffers.
+    """
+    _, world = _rank_and_world()
+    if world == 1:
+        return
+    for buffer in module.buffers():
+        dist.broadcast(buffer.data, src=0)
+
+
+def _set_epoch(loader, epoch: int) -> None:
+    """Call `set_epoch` on the loader's sampler and batch sampler where they have one.
+
+    DistributedSampler reshuffles per epoch only through it; batch samplers (emgcore.samplers)
+    draw per epoch the same way.
+    """
+    seen = []
+    for attr in ("sampler", "batch_sampler"):
+        sampler = getattr(loader, attr, None)
+        if hasattr(sampler, "set_epoch") and not any(sampler is s for s in seen):
+            sampler.set_epoch(epoch)
+            seen.append(sampler)
 
 
 def _unwrap(model: nn.Module) -> nn.Module:
@@ -277,14 +295,13 @@ def train_model(
         epochs_without_gain, stopped_early = 0, False
         for epoch in range(1, config.max_epochs + 1):
             epoch_start = time.perf_counter()
-            sampler = getattr(train_loader, "sampler", None)
-            if hasattr(sampler, "set_epoch"):
-                sampler.set_epoch(epoch)
+            _set_epoch(train_loader, epoch)
             lr = optimizer.param_groups[0]["lr"]
             tr_loss, tr_correct, tr_n, tr_seconds = _train_one_epoch(
                 train_net, train_loader, optimizer, loss_fn, device,
                 config.max_train_batches_per_epoch, progress and is_writer, epoch,
             )
+            _sync_buffers(module)
             va_loss, va_correct, va_n = _evaluate(module, val_loader, loss_fn, device)
             tr_loss, tr_correct, tr_n, va_loss, va_correct, va_n = _all_reduce_sums(
                 [tr_loss, tr_correct, tr_n, va_loss, va_correct, va_n], device
@@ -344,6 +361,7 @@ def train_model(
         history=pd.DataFrame(rows, columns=list(LOG_COLUMNS)),
         model_path=model_path,
         log_path=log_path,
+        model=module,
     )
 
 

@@ -1,7 +1,6 @@
 """The store seen through libemg: its own parse_windows and FeatureExtractor are the client."""
 
 import numpy as np
-import orjson
 from libemg.feature_extractor import FeatureExtractor
 
 from emgcore.data.ingest import ingest_epn612

@@ -6,8 +6,6 @@ says where each one starts and what it is. Windows are cut from it lazily (see `
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from emgcore.data.labels import N_CHANNELS
+from emgcore.io import write_atomic
 
 #: repetition-table columns and their on-disk dtypes
 REP_COLUMNS = {
@@ -71,11 +70,8 @@ def store_filename(subject: int) -> str:
 def write_user_store(path: str | Path, rec: UserRecording) -> None:
     """Write one user atomically: a temp file in the same folder, then rename."""
     rec.validate(str(path))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+
+    def write(tmp: str) -> None:
         with h5py.File(tmp, "w") as f:
             f.create_dataset("signal", data=np.ascontiguousarray(rec.signal, dtype=np.int8))
             grp = f.create_group("reps")
@@ -85,11 +81,8 @@ def write_user_store(path: str | Path, rec: UserRecording) -> None:
             f.attrs["user"] = rec.user
             f.attrs["source"] = rec.source
             f.attrs["fs"] = int(rec.fs)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+
+    write_atomic(path, write)
 
 
 def _open(path: str | Path) -> h5py.File:

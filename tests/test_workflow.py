@@ -1,0 +1,115 @@
+"""The Snakemake DAG: config validation, dry runs, single targets and a tiny end-to-end run."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+#: a DAG small enough for seconds per job: 3 + 3 synthetic users, 1 epoch of a few batches
+TINY = {
+    "dataset": "synthetic",
+    "synthetic": {"preset": "demo", "seed": 3, "n_train_users": 3, "n_test_users": 3, "reps_per_gesture": 2},
+    "windows": {"size": 40, "stride": 8, "rest_subsample": 4},
+    "training": {
+        "batch_size": 128, "lr": 1.0e-3, "max_epochs": 2, "patience": 5, "lr_factor": 0.6, "lr_patience": 4,
+        "min_lr": 1.0e-5, "dropout": 0.2, "max_train_batches_per_epoch": 3, "eval_batch_size": 1024,
+        "threads": 1,
+    },
+    "cross": {
+        "models": ["mhcnn"], "losses": ["base"], "train_variants": ["raw", "standard"],
+        "eval_variants": ["raw", "segmented", "relabeled", "standard"], "norms": ["nonorm"], "seeds": [0],
+    },
+}
+
+
+def workdir_with(tmp_path, overrides=None):
+    """A working directory holding config.yaml (the repo default merged with `overrides`)."""
+    cfg = yaml.safe_load((REPO / "config.yaml").read_text())
+    cfg.update(overrides or {})
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    return tmp_path
+
+
+def snakemake(workdir, *args, timeout=600):
+    cmd = SNAKEMAKE + ["-s", str(REPO / "Snakefile"), "-d", str(workdir), *args]
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def test_dry_run_of_the_default_config(tmp_path):
+    res = snakemake(workdir_with(tmp_path), "-n", "--quiet", "rules")
+    assert res.returncode == 0, res.stderr
+    out = res.stdout + res.stderr
+    for rule in ("synthesize", "ingest", "rest_threshold", "window_index", "train_cross", "evaluate_cross",
+                 "aggregate", "plot_per_subject"):
+        assert rule in out
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"windoes": {"size": 40}}, "windoes"),
+        ({"dataset": "emg2qwerty"}, "emg2qwerty"),
+        ({"windows": {"size": 40, "stride": 0, "rest_subsample": 4}}, "stride"),
+        ({"splits": {"train": [1, 10], "val": [5, 12], "test": [13, 40]}}, "overlap"),
+    ],
+)
+def test_bad_config_stops_with_a_clear_message(tmp_path, overrides, message):
+    res = snakemake(workdir_with(tmp_path, overrides), "-n")
+    assert res.returncode != 0
+    assert message in res.stdout + res.stderr
+
+
+def test_epn612_without_data_dir_says_what_is_missing(tmp_path):
+    res = snakemake(workdir_with(tmp_path, {"dataset": "epn612"}), "-n")
+    assert res.returncode != 0 and "data_dir" in res.stdout + res.stderr
+
+
+def test_one_figure_needs_only_its_own_run(tmp_path):
+    target = "results/figures/cross/mhcnn-base-standard-s0_raw_nonorm.png"
+    res = snakemake(workdir_with(tmp_path), "-n", target)
+    assert res.returncode == 0, res.stderr
+    out = res.stdout
+    assert "mhcnn-base-standard-s0" in out
+    assert "mhcnn-base-raw-s0" not in out and "aggregate" not in out
+    assert "windows/test_raw.npz" in out and "windows/test_segmented.npz" not in out
+
+
+@pytest.mark.slow
+def test_tiny_dag_end_to_end(tmp_path):
+    work = workdir_with(tmp_path, TINY)
+    res = snakemake(work, "--cores", "2")
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    results = pd.read_csv(work / "results/results.csv")
+    assert len(results) == 2 * 4  # two training variants x four evaluation variants
+    for col in ["run", "model", "loss", "train_variant", "eval_variant", "norm", "n_subjects", "acc_mean",
+                "acc_std", "act_acc_mean", "act_acc_std", "bal_acc_mean", "bal_acc_std", "f1_mean", "f1_std"]:
+        assert col in results.columns
+    assert set(results.eval_variant) == {"raw", "segmented", "relabeled", "standard"}
+    assert (results.model == "mhcnn").all() and (results.norm == "nonorm").all()
+    metrics = results[[c for c in results.columns if c.endswith("_mean")]]
+    assert ((metrics >= 0) & (metrics <= 1)).all().all()
+    # splits of 3 + 3 users: train 1-3, val 4, test 5-6
+    assert (results.n_subjects == 2).all()
+    per_subject = pd.read_csv(work / "results/cross/mhcnn-base-raw-s0/per_subject_raw_nonorm.csv")
+    assert per_subject.subject.tolist() == [4, 5]
+    run = work / "results/cross/mhcnn-base-raw-s0"
+    assert (run / "model.pt").stat().st_size > 0 and len(list((run / "epochs").glob("epoch_*.pt"))) == 2
+    assert (work / "results/figures/summary_bal_acc.png").stat().st_size > 0
+    assert (work / "results/figures/cross/mhcnn-base-standard-s0_relabeled_nonorm.png").exists()
+    assert (work / "results/benchmarks/cross/mhcnn-base-raw-s0/train.tsv").exists()
+    # nothing left to do, and the same seed gives the same table
+    again = snakemake(work, "-n")
+    assert "Nothing to be done" in again.stdout + again.stderr
+    shutil.rmtree(work / "results/cross")
+    rerun = snakemake(work, "--cores", "2")
+    assert rerun.returncode == 0
+    pd.testing.assert_frame_equal(pd.read_csv(work / "results/results.csv"), results)

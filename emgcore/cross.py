@@ -2,25 +2,84 @@
 
 from __future__ import annotations
 
+import json
 import math
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
 from emgcore.distributed import ShardSampler, per_rank_batch_size, rank_and_world, train_sampler
+from emgcore.features import FeatureWindowDataset
+from emgcore.io import write_atomic, write_csv_atomic, write_text_atomic
+from emgcore.losses import build_loss, loss_needs
 from emgcore.metrics import per_subject_metrics, summarise
-from emgcore.models import build_model
+from emgcore.models import build_model, model_spec
+from emgcore.models.hcf import hcf_kwargs
+from emgcore.models.lda import LDALinear
 from emgcore.normalization import (
     DEFAULT_PRIOR_COUNT, NORM_MODES, NormalizedWindowDataset, resolve_population,
 )
 from emgcore.preprocess import load_window_index
 from emgcore.training import TrainConfig, TrainResult, load_model, predict, seed_everything, train_model
+from emgcore.samplers import UsersPerClassBatchSampler
 from emgcore.windows import WindowDataset, make_loader
 
 TRAIN_CONFIG_KEYS = ("lr", "max_epochs", "patience", "lr_factor", "lr_patience", "min_lr",
                      "max_train_batches_per_epoch", "device")
+
+
+#: models that consume hand-crafted features instead of raw windows, and the table layout they need
+FEATURE_MODELS = {"mlp": "window", "lstm_hcf": "subwindow", "cnn_hcf": "subwindow", "lda": "window"}
+RUN_INFO = "run.json"  # beside model.pt: what a checkpoint needs besides its weights (features)
+
+
+def _feature_view(dataset, model_name: str, features):
+    """The dataset as the model sees it: raw windows, or hand-crafted features computed per batch."""
+    if model_name not in FEATURE_MODELS:
+        return dataset
+    return FeatureWindowDataset(dataset, features, mode=FEATURE_MODELS[model_name])
+
+
+def _scaler_sample(dataset, n: int, seed: int):
+    """Features of up to `n` training windows drawn with a fixed seed (for HCF scaling and LDA)."""
+    rng = np.random.default_rng(seed)
+    idx = np.sort(rng.choice(len(dataset), size=min(n, len(dataset)), replace=False))
+    chunks = [dataset.__getitems__(idx[i : i + 8192].tolist()) for i in range(0, len(idx), 8192)]
+    return (torch.cat([c[0] for c in chunks]).numpy(), torch.cat([c[1] for c in chunks]).numpy())
+
+
+def _build(model_name: str, train_view, training: Mapping, seed: int, subjects, window: int):
+    kwargs = dict(training.get("model_params", {}).get(model_name, {}))
+    if model_name in FEATURE_MODELS:
+        X, _ = _scaler_sample(train_view, int(training.get("feature_sample", 50_000)), seed)
+        return build_model(model_name, **hcf_kwargs(X, dropout=float(training.get("dropout", 0.2)), **kwargs))
+    if model_name == "mhcnn_grl":
+        kwargs["subject_ids"] = [int(s) for s in subjects]
+    return build_model(model_name, dropout=float(training.get("dropout", 0.2)), window=window, **kwargs)
+
+
+def _train_loader(train_view, index, loss_name: str, training: Mapping, seed: int):
+    """Shuffled batches; the triplet loss gets batches with several users per class instead."""
+    rank, world = rank_and_world()
+    batch = int(training["batch_size"])
+    if loss_needs(loss_name).get("sampler") == "users_per_class":
+        opts = dict(training.get("users_per_class_sampler", {}))
+        users, per_user = int(opts.get("users_per_class", 8)), int(opts.get("samples_per_user", 12))
+        n_classes = len(np.unique(index.label))
+        n_batches = math.ceil(len(index) / (n_classes * users * per_user) / world)
+        cap = training.get("max_train_batches_per_epoch")
+        sampler = UsersPerClassBatchSampler(index.label, index.subject, n_classes, users, per_user,
+                                            min(n_batches, cap) if cap else n_batches, seed=seed, rank=rank)
+        return make_loader(train_view, batch_sampler=sampler)
+    if world > 1:  # under torchrun: disjoint shards per rank, same global batch size
+        return make_loader(train_view, per_rank_batch_size(batch, world), seed=seed,
+                           sampler=train_sampler(train_view, rank, world, seed))
+    return make_loader(train_view, batch, shuffle=True, seed=seed)
 
 
 def train_cross_run(
@@ -34,27 +93,73 @@ def train_cross_run(
     seed: int,
     progress: bool = True,
 ) -> TrainResult:
-    """Train `model_name` with `loss_name` on a train/val window index pair; writes into `out_dir`."""
-    if loss_name != "base":
-        raise ValueError(f"unknown loss {loss_name!r}; known: ['base']")
+    """Train `model_name` with `loss_name` on a train/val window index pair; writes into `out_dir`.
+
+    Feature models (mlp, lstm_hcf, cnn_hcf, lda) get libemg features of the same windows; the
+    feature list is saved in `run.json` beside `model.pt`. LDA is fitted in closed form.
+    """
+    needs = loss_needs(loss_name)  # unknown loss names fail here, before any data is read
+    if needs.get("model", model_name) != model_name:
+        raise ValueError(f"loss {loss_name!r} needs model {needs['model']!r}, got {model_name!r}")
+    if model_name == "lda" and loss_name != "base":
+        raise ValueError(f"lda is fitted in closed form; only loss 'base' applies, got {loss_name!r}")
     torch.set_num_threads(int(training.get("threads", torch.get_num_threads())))
-    train_ds = WindowDataset.from_store(load_window_index(train_index), store_dir)
+    train_index_ = load_window_index(train_index)
+    train_ds = WindowDataset.from_store(train_index_, store_dir)
     val_ds = WindowDataset.from_store(load_window_index(val_index), store_dir)
+    features = training.get("features")
+    train_view = _feature_view(train_ds, model_name, features)
+    val_view = _feature_view(val_ds, model_name, features)
+    out_dir = Path(out_dir)
+    info = {"model": model_name, "loss": loss_name, "seed": int(seed)}
+    if model_name in FEATURE_MODELS:
+        info.update(features=list(train_view.features), feature_mode=train_view.mode)
+    write_text_atomic(out_dir / RUN_INFO, json.dumps(info, indent=1))
     seed_everything(seed)
-    model = build_model(model_name, dropout=float(training.get("dropout", 0.2)),
-                        window=int(train_ds.index.window))
+    if model_name == "lda":
+        return fit_lda_run(train_view, val_view, out_dir, training, seed)
+    model = _build(model_name, train_view, training, seed, train_ds.index.subjects(), int(train_ds.index.window))
+    loss_fn = build_loss(loss_name, model=model, **dict(training.get("loss_params", {}).get(loss_name, {})))
     cfg = TrainConfig(seed=seed, **{k: training[k] for k in TRAIN_CONFIG_KEYS if k in training})
     eval_batch = int(training.get("eval_batch_size", training["batch_size"]))
     rank, world = rank_and_world()
-    if world > 1:  # under torchrun: disjoint shards per rank, same global batch size
-        train_loader = make_loader(train_ds, per_rank_batch_size(training["batch_size"], world),
-                                   seed=seed, sampler=train_sampler(train_ds, rank, world, seed))
-        val_loader = make_loader(val_ds, eval_batch, seed=seed,
-                                 sampler=ShardSampler(len(val_ds), rank, world))
+    train_loader = _train_loader(train_view, train_index_, loss_name, training, seed)
+    if world > 1:
+        val_loader = make_loader(val_view, eval_batch, seed=seed, sampler=ShardSampler(len(val_view), rank, world))
     else:
-        train_loader = make_loader(train_ds, int(training["batch_size"]), shuffle=True, seed=seed)
-        val_loader = make_loader(val_ds, eval_batch, shuffle=False, seed=seed)
-    return train_model(model, train_loader, val_loader, cfg, out_dir, progress=progress)
+        val_loader = make_loader(val_view, eval_batch, shuffle=False, seed=seed)
+    return train_model(model, train_loader, val_loader, cfg, out_dir, loss_fn=loss_fn, progress=progress)
+
+
+def fit_lda_run(train_view, val_view, out_dir: Path, training: Mapping, seed: int) -> TrainResult:
+    """Fit LDA on (a seeded sample of up to `lda_max_windows`) training features; save like a torch run."""
+    X, y = _scaler_sample(train_view, int(training.get("lda_max_windows", 2_000_000)), seed)
+    t0 = time.perf_counter()
+    lda = LinearDiscriminantAnalysis().fit(X, y)
+    model = LDALinear.from_sklearn(lda)
+    model.model_name = "lda"
+    y_val, p_val, _ = predict(model, make_loader(val_view, 8192, shuffle=False, seed=seed))
+    # LDA has no validation loss of its own: its validation error rate stands in
+    val_err = float(np.mean(y_val != p_val)) if len(y_val) else float("nan")
+    checkpoint = {"state_dict": model.state_dict(), "epoch": 1, "val_loss": val_err, "model": model_spec(model)}
+    (out_dir / "epochs").mkdir(parents=True, exist_ok=True)
+    for path in (out_dir / "epochs" / "epoch_001.pt", out_dir / "model.pt"):
+        write_atomic(path, lambda tmp: torch.save(checkpoint, tmp))
+    train_acc = float(np.mean(lda.predict(X) == y))
+    history = pd.DataFrame([{"epoch": 1, "train_loss": 1 - train_acc, "train_acc": train_acc,
+                             "val_loss": val_err, "val_acc": 1 - val_err, "lr": 0.0,
+                             "seconds": time.perf_counter() - t0, "windows_per_s": len(X) / max(time.perf_counter() - t0, 1e-9)}])
+    write_csv_atomic(history, out_dir / "train_log.csv")
+    return TrainResult(best_epoch=1, best_val_loss=val_err, epochs_run=1, stopped_early=False, history=history,
+                       model_path=out_dir / "model.pt", log_path=out_dir / "train_log.csv", model=model)
+
+
+def run_features(model_path: str | Path):
+    """The feature list a run was trained on (None for raw-window models), from its run.json."""
+    info_path = Path(model_path).parent / RUN_INFO
+    if not info_path.exists():
+        return None
+    return json.loads(info_path.read_text()).get("features")
 
 
 def evaluate_cross_run(
@@ -72,6 +177,7 @@ def evaluate_cross_run(
     if norm not in NORM_MODES:
         raise ValueError(f"unknown norm {norm!r}; expected one of {NORM_MODES}")
     model = load_model(model_path)
+    model_name = getattr(model, "model_name", None) or model_spec(model)["name"]
     index = load_window_index(index_path)
     if norm == "norm":
         mean0, std0 = resolve_population(population)
@@ -81,6 +187,7 @@ def evaluate_cross_run(
         dataset = WindowDataset.from_store(index, store_dir)
     if len(dataset) == 0:
         raise ValueError(f"{index_path}: window index is empty; nothing to evaluate")
+    dataset = _feature_view(dataset, model_name, run_features(model_path))
     y_true, y_pred, subjects = predict(model, make_loader(dataset, batch_size, shuffle=False, seed=0))
     per_subject = per_subject_metrics(y_true, y_pred, subjects)
     return per_subject, summarise(per_subject)

@@ -368,3 +368,39 @@ class FeatureScaler:
         if X.shape[-1] != self.mean.shape[0]:
             raise ValueError(f"X has {X.shape[-1]} features, the scaler was fitted on {self.mean.shape[0]}")
         return (X - self.mean) / self.std
+
+
+class FeatureWindowDataset(Dataset):
+    """Hand-crafted features computed per batch from any window dataset (raw or RunningNorm).
+
+    Wraps a dataset whose ``__getitems__`` gives ``(x (B, C, W), y, subject)`` and returns
+    ``(features, y, subject)``: (B, D) for ``mode='window'`` or (B, n_sub, D) for ``'subwindow'``.
+    Features are never stored for every window, so memory stays that of the int8 windows.
+    """
+
+    def __init__(self, windows: Dataset, features=None, mode: str = "window", params=None,
+                 n_sub: int = N_SUBWINDOWS):
+        if mode not in ("window", "subwindow"):
+            raise ValueError(f"mode must be 'window' or 'subwindow', got {mode!r}")
+        self.windows = windows
+        self.features = resolve_features(features)
+        self.params = resolve_params(params)
+        self.mode = mode
+        self.n_sub = n_sub
+
+    def __len__(self) -> int:
+        return len(self.windows)
+
+    def _features(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.numpy()
+        if self.mode == "window":
+            return torch.from_numpy(window_features(x, self.features, self.params))
+        return torch.from_numpy(subwindow_features(x, self.features, self.n_sub, self.params))
+
+    def __getitems__(self, indices):
+        x, y, subject = self.windows.__getitems__(indices)
+        return self._features(x), y, subject
+
+    def __getitem__(self, i: int):
+        x, y, subject = self.__getitems__([int(i)])
+        return x[0], y[0], subject[0]

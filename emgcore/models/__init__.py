@@ -10,6 +10,7 @@ from torch import nn
 
 from .baselines import CNN, LSTM, Transformer
 from .hcf import CNN_HCF, LSTM_HCF, MLP
+from .lda import LDALinear
 from .mhcnn import MHCNN
 from .mhcnn_grl import MHCNN_GRL
 
@@ -22,6 +23,7 @@ MODELS: dict[str, type[nn.Module]] = {
     "lstm_hcf": LSTM_HCF,
     "cnn_hcf": CNN_HCF,
     "mhcnn_grl": MHCNN_GRL,
+    "lda": LDALinear,
 }
 
 
@@ -57,4 +59,4 @@ def model_spec(model: nn.Module) -> dict:
 
 
 __all__ = ["CNN", "CNN_HCF", "LSTM", "LSTM_HCF", "MLP", "Transformer",
-           "MHCNN", "MHCNN_GRL", "MODELS", "build_model", "known_models", "model_spec"]
+           "LDALinear", "MHCNN", "MHCNN_GRL", "MODELS", "build_model", "known_models", "model_spec"]

@@ -1,5 +1,6 @@
 # Cross-user EMG gesture recognition benchmark.
-#   snakemake --cores all                      demo on synthetic EPN-612-layout data
+#   snakemake --cores all                      everything, on synthetic EPN-612-layout data
+#   snakemake --cores all cross_models         one experiment (also: cross_mhcnn, pca)
 #   snakemake --cores all --config dataset=epn612 data_dir=/path/to/EMG-EPN612
 #   snakemake --cores all results/figures/cross/<run>_<eval_variant>_<norm>.png   one figure
 from snakemake.utils import min_version
@@ -20,4 +21,31 @@ include: "rules/report.smk"
 rule all:
     input:
         "results/results.csv",
-        cross_figures(),
+        "results/stats.csv",
+        "results/figures/summary_bal_acc.png",
+        "results/tau_sweep.csv",
+        run_figures(all_evaluations()),
+        loss_figures(),
+        model_figures(),
+        pca_figures(),
+    default_target: True
+
+
+rule cross_mhcnn:
+    input:
+        summaries(mhcnn_evaluations()),
+        run_figures(mhcnn_evaluations()),
+        loss_figures(),
+        "results/tau_sweep.csv",
+
+
+rule cross_models:
+    input:
+        summaries(models_evaluations()),
+        run_figures(models_evaluations()),
+        model_figures(),
+
+
+rule pca:
+    input:
+        pca_figures(),

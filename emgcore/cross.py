@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
 from emgcore.distributed import ShardSampler, per_rank_batch_size, rank_and_world, train_sampler
 from emgcore.features import FeatureWindowDataset
@@ -114,7 +113,8 @@ def train_cross_run(
     info = {"model": model_name, "loss": loss_name, "seed": int(seed)}
     if model_name in FEATURE_MODELS:
         info.update(features=list(train_view.features), feature_mode=train_view.mode)
-    write_text_atomic(out_dir / RUN_INFO, json.dumps(info, indent=1))
+    if rank_and_world()[0] == 0:  # under torchrun only rank 0 writes
+        write_text_atomic(out_dir / RUN_INFO, json.dumps(info, indent=1))
     seed_everything(seed)
     if model_name == "lda":
         return fit_lda_run(train_view, val_view, out_dir, training, seed)
@@ -133,6 +133,8 @@ def train_cross_run(
 
 def fit_lda_run(train_view, val_view, out_dir: Path, training: Mapping, seed: int) -> TrainResult:
     """Fit LDA on (a seeded sample of up to `lda_max_windows`) training features; save like a torch run."""
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
     X, y = _scaler_sample(train_view, int(training.get("lda_max_windows", 2_000_000)), seed)
     t0 = time.perf_counter()
     lda = LinearDiscriminantAnalysis().fit(X, y)

@@ -49,7 +49,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy.signal import lfilter
 
 from emgcore.data.store import load_signal
 from emgcore.io import write_text_atomic
@@ -305,6 +304,8 @@ def running_stats(signal, mean0, std0, tau: float = math.inf,
         var[:n_cum] = np.maximum(sums_sq / counts - mean[:n_cum] * mean[:n_cum], 0.0)
         mean_prev, var_prev = mean[n_cum - 1], var[n_cum - 1]
     # EMA phase: constant alpha; two first-order linear recursions run by lfilter
+    from scipy.signal import lfilter  # imported here: scipy.signal alone costs ~1 s at start-up
+
     if n_cum < samples:
         alpha = 1.0 / tau
         keep = 1.0 - alpha

@@ -200,7 +200,7 @@ def pca_sheet(
     for ax in axes[:, 0]:
         ax.set_ylabel(f"PC2 ({100 * ratio[1]:.0f}%)", fontsize=8)
     fig.legend(handles, [GESTURES[c] for c in codes], loc="lower center", ncol=len(codes),
-               markerscale=3, fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.02))
+               markerscale=3, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.0))
     fig.suptitle(title or f"embedding PCA over {n} epochs (fitted on epoch {epoch_numbers[-1]})")
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.tight_layout(rect=(0, 0.35 / fig.get_figheight(), 1, 1))  # leave ~0.35 in for the legend
     return _save_figure(fig, out_path)

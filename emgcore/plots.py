@@ -138,3 +138,168 @@ def plot_run_distributions(per_subject_csvs, out_path: str | Path, metric: str =
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower left", fontsize=8)
     return _save_figure(fig, out_path)
+
+
+# ---------------------------------------------------------------------------------------------
+# comparisons across runs: per-subject distributions per label, normalisation time-constant sweeps
+
+DISTRIBUTION_KINDS = ("box", "violin")
+TAU_INF_DECADES = 1.0  # tau = inf is drawn this many decades right of the largest finite tau
+
+
+def _metric_groups(tables, metric: str) -> dict[str, np.ndarray]:
+    """Finite per-subject `metric` values per label; raises naming the label on a bad table."""
+    if not hasattr(tables, "items") or not tables:
+        raise ValueError("need a non-empty mapping label -> per-subject table")
+    groups = {}
+    for label, table in tables.items():
+        if not isinstance(table, pd.DataFrame):
+            raise TypeError(f"per-subject table {label!r} must be a pandas DataFrame, "
+                            f"got {type(table).__name__}")
+        _require_columns(table, ("subject", metric), f"per-subject table {label!r}")
+        values = pd.to_numeric(table[metric], errors="coerce").to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        if values.size == 0:
+            raise ValueError(f"per-subject table {label!r} has no finite {metric!r} values")
+        groups[str(label)] = values
+    return groups
+
+
+def order_by_median(tables, metric: str = "bal_acc") -> list[str]:
+    """Labels of `tables` sorted best first: by median per-subject `metric`, then mean, then given order.
+
+    NaN values (e.g. act_acc of a user without active windows) are ignored.
+    """
+    groups = _metric_groups(tables, metric)
+    keyed = [(-float(np.median(v)), -float(np.mean(v)), i, label)
+             for i, (label, v) in enumerate(groups.items())]
+    return [label for *_, label in sorted(keyed)]
+
+
+def plot_metric_distributions(tables, out_path: str | Path, metric: str = "bal_acc", title: str = "",
+                              kind: str = "box") -> Path:
+    """One box (or violin) per label of its per-subject `metric`, best median on top, subjects as points.
+
+    `tables` maps a label (model, loss, run ...) to a per-subject table. Every subject is a
+    jittered point (fixed seed, so the figure is reproducible), the mean is a red diamond, the
+    x axis spans [0, 1] and tick labels carry the number of subjects.
+    """
+    if kind not in DISTRIBUTION_KINDS:
+        raise ValueError(f"kind must be one of {DISTRIBUTION_KINDS}, got {kind!r}")
+    groups = _metric_groups(tables, metric)
+    order = order_by_median(tables, metric)
+    values = [groups[label] for label in order]
+    positions = np.arange(len(order))
+    tick_labels = [f"{label} (n={v.size})" for label, v in zip(order, values)]
+    fig, ax = plt.subplots(figsize=(8.0, 1.0 + 0.5 * len(order)))
+    if kind == "box":
+        ax.boxplot(values, positions=positions, orientation="horizontal", showfliers=False,
+                   widths=0.6, tick_labels=tick_labels)
+    else:
+        parts = ax.violinplot(values, positions=positions, orientation="horizontal", widths=0.8,
+                              showextrema=False, showmedians=True)
+        for body in parts["bodies"]:
+            body.set_alpha(0.3)
+        ax.set_yticks(positions, tick_labels)
+    jitter = np.random.default_rng(0)
+    for pos, v in zip(positions, values):
+        ax.scatter(v, pos + jitter.uniform(-0.2, 0.2, v.size), s=8, alpha=0.5, color="tab:blue",
+                   clip_on=False, zorder=3)
+    ax.scatter([float(np.mean(v)) for v in values], positions, marker="D", color="tab:red",
+               zorder=5, clip_on=False, label="mean over subjects")
+    ax.set_ylim(len(order) - 0.5, -0.5)  # best median on top
+    ax.set_xlim(0.0, 1.0)
+    ax.set_xlabel(f"per-subject {metric}")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    if title:
+        ax.set_title(title)
+    return _save_figure(fig, out_path)
+
+
+def _tau_table(table: pd.DataFrame, metric: str) -> tuple[pd.DataFrame, str]:
+    """Checked copy of a tau-sweep table with numeric tau, and the name of its grouping column."""
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"tau sweep table must be a pandas DataFrame, got {type(table).__name__}")
+    group = "run" if "run" in table.columns else "label"
+    if group not in table.columns:
+        raise ValueError(f"tau sweep table needs a 'run' or 'label' column; has {list(table.columns)}")
+    _require_columns(table, ("tau", group, f"{metric}_mean", f"{metric}_std"), "tau sweep table")
+    out = table.copy()
+    try:
+        out["tau"] = pd.to_numeric(out["tau"], errors="raise").astype(float)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"column 'tau' of the tau sweep table is not numeric: {err}") from None
+    for column in (f"{metric}_mean", f"{metric}_std"):
+        out[column] = pd.to_numeric(out[column], errors="coerce").astype(float)
+    tau = out["tau"].to_numpy()
+    bad = (tau == -np.inf) | (np.isfinite(tau) & (tau <= 0))
+    if bad.any():
+        raise ValueError(f"tau must be > 0, inf, or NaN (no normalisation); got {sorted(set(tau[bad]))}")
+    if not (~np.isnan(tau)).any():
+        raise ValueError("tau sweep table has no rows with a tau value (only NaN baselines)")
+    key = out[[group]].assign(tau=out["tau"].fillna(-1.0))  # NaN rows count as one key per group
+    duplicated = key.duplicated()
+    if duplicated.any():
+        first = out.loc[duplicated].iloc[0]
+        raise ValueError(f"tau sweep table has more than one row for {group} {first[group]!r}, "
+                         f"tau {first['tau']}")
+    return out, group
+
+
+def plot_tau_sweep(table: pd.DataFrame, out_path: str | Path, metric: str = "bal_acc") -> Path:
+    """Mean ± std of `metric` against the normalisation time constant tau, one line per run/label.
+
+    Columns: tau, run (or, without a run column, label), {metric}_mean, {metric}_std. The x axis
+    is logarithmic over the finite taus; tau = inf (statistics never forget) is drawn one decade
+    right of the largest finite tau with the tick label "inf", joined by a dotted segment across a
+    grey axis break. Convention for baselines: a row whose tau is NaN is that run's
+    no-normalisation ("nonorm") result and is drawn as a dashed horizontal line (± std band) in
+    the run's colour; a label with only a NaN row (e.g. "nonorm") is a baseline of its own.
+    """
+    data, group = _tau_table(table, metric)
+    mean_col, std_col = f"{metric}_mean", f"{metric}_std"
+    finite = data["tau"].to_numpy()[np.isfinite(data["tau"].to_numpy())]
+    x_inf = float(finite.max()) * 10.0 ** TAU_INF_DECADES if finite.size else 1.0
+    has_inf = bool(np.isinf(data["tau"]).any())
+    colours = plt.get_cmap("tab10")
+    fig, ax = plt.subplots(figsize=(7.0, 4.0))
+    ax.set_xscale("log")
+    for i, name in enumerate(pd.unique(data[group])):
+        rows = data[data[group] == name]
+        colour = colours(i % 10)
+        swept = rows[rows["tau"].notna()].sort_values("tau")
+        baseline = rows[rows["tau"].isna()]
+        if not swept.empty:
+            x = np.where(np.isinf(swept["tau"]), x_inf, swept["tau"]).astype(float)
+            y, err = swept[mean_col].to_numpy(), swept[std_col].to_numpy()
+            is_inf = np.isinf(swept["tau"].to_numpy())
+            ax.errorbar(x[~is_inf], y[~is_inf], yerr=np.nan_to_num(err[~is_inf]), marker="o",
+                        markersize=4, capsize=3, color=colour, label=str(name))
+            if is_inf.any():
+                ax.errorbar(x[is_inf], y[is_inf], yerr=np.nan_to_num(err[is_inf]), marker="o",
+                            markersize=4, capsize=3, color=colour, linestyle="none",
+                            label=None if (~is_inf).any() else str(name))
+                if (~is_inf).any():
+                    ax.plot([x[~is_inf][-1], x_inf], [y[~is_inf][-1], y[is_inf][0]], linestyle=":",
+                            color=colour)
+        for _, row in baseline.iterrows():
+            mean, std = float(row[mean_col]), float(row[std_col])
+            ax.axhline(mean, linestyle="--", color=colour, linewidth=1,
+                       label=f"{name} (no normalisation)")
+            if np.isfinite(std) and std > 0:
+                ax.axhspan(mean - std, mean + std, color=colour, alpha=0.08, linewidth=0)
+    ticks = sorted(set(finite.tolist()))
+    tick_labels = [f"{t:g}" for t in ticks]
+    if has_inf:
+        if finite.size:
+            ax.axvline(float(np.sqrt(finite.max() * x_inf)), color="grey", linestyle=":", linewidth=1)
+        ticks.append(x_inf)
+        tick_labels.append("inf")
+    ax.set_xticks(ticks, tick_labels)
+    ax.minorticks_off()
+    ax.set_xlabel("normalisation time constant tau")
+    ax.set_ylabel(f"{metric} (mean ± std)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    return _save_figure(fig, out_path)

@@ -121,6 +121,8 @@ def wilcoxon_vs_reference(
     statistic, p_value, effect_size, p_holm. Differences are comparison - reference, so positive
     mean_diff / effect_size mean the comparison scores higher. `extra[label]` adds key columns
     (e.g. experiment, eval_variant, norm) to that label's row; labels not in `extra` get NaN there.
+    n_subjects counts every paired subject, including those with a zero difference that the test
+    itself discards.
     See the module docstring for zero handling and the all-zero convention.
     """
     if not isinstance(tables, Mapping) or not tables:

@@ -13,13 +13,19 @@ validate(config, schema="../schemas/config.schema.yaml")
 
 ENV = "../envs/emgcore.yaml"
 DATASET = config["dataset"]
-DATA = f"results/data/{DATASET}"
+# one data folder per source: the demo and the EPN-scale synthetic sets never share paths
+DATA_TAG = f"synthetic-{config.get('synthetic', {}).get('preset', 'demo')}" if DATASET == "synthetic" else DATASET
+DATA = f"results/data/{DATA_TAG}"
 STORE = f"{DATA}/store"
 MANIFEST = f"{DATA}/manifest.csv"
 SPLITS = resolve_splits(config)
 VARIANTS = ["raw", "segmented", "relabeled", "standard"]
 TRAIN = config["training"]
-CROSS = config["cross"]
+SEEDS = config["seeds"]
+MHCNN_EXP = config["cross_mhcnn"]
+MODELS_EXP = config["cross_models"]
+RNORM = config["running_norm"]
+PCA = config["pca"]
 
 
 wildcard_constraints:
@@ -31,39 +37,94 @@ wildcard_constraints:
     loss="[a-z0-9]+",
     seed=r"\d+",
     norm="norm|nonorm",
+    tau=r"inf|\d+",
+    preset="demo|epn612",
     run=r"[a-z0-9_]+-[a-z0-9]+-(raw|segmented|relabeled|standard)-s\d+",
 
 
-def cross_runs():
-    """Every cross-user run name the config asks for."""
+def loss_run(loss, variant, seed):
+    """Run name of MHCNN under `loss` (the grl loss comes with its own model, mhcnn_grl)."""
+    return run_name("mhcnn_grl" if loss == "grl" else "mhcnn", loss, variant, seed)
+
+
+def model_run(model, variant, seed):
+    """Run name of `model` in the architecture comparison (mhcnn_grl trains with its grl loss)."""
+    return run_name(model, "grl" if model == "mhcnn_grl" else "base", variant, seed)
+
+
+def mhcnn_evaluations():
+    """(run, eval_variant, norm) of the loss experiment, plus MHCNN/base on every base variant."""
+    evals = [(e, n) for e in MHCNN_EXP["eval_variants"] for n in MHCNN_EXP["norms"]]
+    out = []
+    for seed in SEEDS:
+        for v in MHCNN_EXP["train_variants"]:
+            out += [(loss_run(loss, v, seed), e, n) for loss in MHCNN_EXP["losses"] for e, n in evals]
+        for v in MHCNN_EXP.get("base_train_variants", []):
+            out += [(loss_run("base", v, seed), e, n) for e, n in evals]
+    return list(dict.fromkeys(out))
+
+
+def models_evaluations():
+    """(run, eval_variant, norm) of the architecture comparison."""
+    v = MODELS_EXP["train_variant"]
     return [
-        run_name(m, l, v, s)
-        for m in CROSS["models"]
-        for l in CROSS["losses"]
-        for v in CROSS["train_variants"]
-        for s in CROSS["seeds"]
+        (model_run(m, v, seed), e, n)
+        for seed in SEEDS
+        for m in MODELS_EXP["models"]
+        for e in MODELS_EXP["eval_variants"]
+        for n in MODELS_EXP["norms"]
     ]
 
 
-def cross_summaries():
-    return expand(
-        "results/cross/{run}/summary_{eval_variant}_{norm}.csv",
-        run=cross_runs(),
-        eval_variant=CROSS["eval_variants"],
-        norm=CROSS["norms"],
-    )
+def all_evaluations():
+    return list(dict.fromkeys(mhcnn_evaluations() + models_evaluations()))
 
 
-def cross_figures():
-    figs = expand(
-        "results/figures/cross/{run}_{eval_variant}_{norm}.png",
-        run=cross_runs(),
-        eval_variant=CROSS["eval_variants"],
-        norm=CROSS["norms"],
-    )
-    figs += expand("results/figures/cross/{run}_training.png", run=cross_runs())
-    figs.append("results/figures/summary_bal_acc.png")
-    return figs
+def summaries(evaluations):
+    return [f"results/cross/{r}/summary_{e}_{n}.csv" for r, e, n in evaluations]
+
+
+def per_subject_tables(evaluations):
+    return [f"results/cross/{r}/per_subject_{e}_{n}.csv" for r, e, n in evaluations]
+
+
+def runs_of(evaluations):
+    return list(dict.fromkeys(r for r, _, _ in evaluations))
+
+
+def tau_label(tau):
+    return "inf" if tau == float("inf") else str(int(tau))
+
+
+def tau_sweep_tables():
+    """Per-subject tables of the RunningNorm tau sweep: MHCNN/base on the loss experiment's variants."""
+    runs = sweep_runs()
+    e = RNORM["sweep_eval_variant"]
+    return [f"results/cross/{r}/tau/per_subject_{e}_tau{tau_label(t)}.csv" for r in runs for t in RNORM["tau_sweep"]]
+
+
+def sweep_runs():
+    return [loss_run("base", v, s) for s in SEEDS for v in MHCNN_EXP["train_variants"]]
+
+
+def loss_figures():
+    combos = [(v, e, n) for v in MHCNN_EXP["train_variants"] for e in MHCNN_EXP["eval_variants"] for n in MHCNN_EXP["norms"]]
+    return [f"results/figures/cross_mhcnn/losses_{v}_{e}_{n}.png" for v, e, n in combos if MHCNN_EXP["losses"]]
+
+
+def model_figures():
+    if not MODELS_EXP["models"]:
+        return []
+    return [f"results/figures/cross_models/models_{e}_{n}.png" for e in MODELS_EXP["eval_variants"] for n in MODELS_EXP["norms"]]
+
+
+def run_figures(evaluations):
+    figs = [f"results/figures/cross/{r}_{e}_{n}.png" for r, e, n in evaluations]
+    return figs + [f"results/figures/cross/{r}_training.png" for r in runs_of(evaluations)]
+
+
+def pca_figures():
+    return [f"results/figures/pca/{r}.png" for r in PCA["runs"]]
 
 
 def raw_input():

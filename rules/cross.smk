@@ -1,4 +1,5 @@
-# Cross-user runs: train on the training users, evaluate per test subject on every variant.
+# Cross-user runs: train on the training users, evaluate per held-out subject, with or without
+# RunningNorm. Runs are named <model>-<loss>-<train_variant>-s<seed>.
 
 
 rule train_cross:
@@ -9,17 +10,25 @@ rule train_cross:
     output:
         model="results/cross/{model}-{loss}-{train_variant}-s{seed}/model.pt",
         log_csv="results/cross/{model}-{loss}-{train_variant}-s{seed}/train_log.csv",
+        info="results/cross/{model}-{loss}-{train_variant}-s{seed}/run.json",
         epochs=directory("results/cross/{model}-{loss}-{train_variant}-s{seed}/epochs"),
+        figure=report(
+            "results/figures/cross/{model}-{loss}-{train_variant}-s{seed}_training.png",
+            caption="../docs/captions/training.rst",
+            category="Training curves",
+        ),
     params:
         training=TRAIN,
+        nproc=TRAIN.get("nproc", 1),  # > 1: DistributedDataParallel under torchrun
     log:
         "results/logs/cross/{model}-{loss}-{train_variant}-s{seed}/train.log",
     benchmark:
         "results/benchmarks/cross/{model}-{loss}-{train_variant}-s{seed}/train.tsv"
-    threads: TRAIN["threads"]
+    threads: TRAIN["threads"] * TRAIN.get("nproc", 1)
     resources:
-        mem_mb=4000,
+        mem_mb=lambda wc, threads: 3000 + 1000 * threads,
         runtime=24 * 60,
+        nproc=TRAIN.get("nproc", 1),
     conda:
         ENV
     script:
@@ -31,11 +40,19 @@ rule evaluate_cross:
         store=STORE,
         model="results/cross/{run}/model.pt",
         windows=f"{DATA}/windows/test_{{eval_variant}}.npz",
+        population=f"{DATA}/population_stats.json",
     output:
         per_subject="results/cross/{run}/per_subject_{eval_variant}_{norm}.csv",
         summary="results/cross/{run}/summary_{eval_variant}_{norm}.csv",
+        figure=report(
+            "results/figures/cross/{run}_{eval_variant}_{norm}.png",
+            caption="../docs/captions/per_subject.rst",
+            category="Per-subject accuracy",
+        ),
     params:
         batch_size=TRAIN["eval_batch_size"],
+        tau=RNORM["tau"],
+        prior_count=RNORM["prior_count"],
     log:
         "results/logs/cross/{run}/evaluate_{eval_variant}_{norm}.log",
     benchmark:
@@ -50,39 +67,56 @@ rule evaluate_cross:
         "../workflow_scripts/evaluate_cross.py"
 
 
-rule plot_per_subject:
+rule evaluate_tau:
     input:
-        "results/cross/{run}/per_subject_{eval_variant}_{norm}.csv",
+        store=STORE,
+        model="results/cross/{run}/model.pt",
+        windows=f"{DATA}/windows/test_{{eval_variant}}.npz",
+        population=f"{DATA}/population_stats.json",
     output:
-        "results/figures/cross/{run}_{eval_variant}_{norm}.png",
+        per_subject="results/cross/{run}/tau/per_subject_{eval_variant}_tau{tau}.csv",
+        summary="results/cross/{run}/tau/summary_{eval_variant}_tau{tau}.csv",
+    params:
+        batch_size=TRAIN["eval_batch_size"],
+        tau=lambda wc: float(wc.tau),
+        prior_count=RNORM["prior_count"],
     log:
-        "results/logs/figures/cross/{run}_{eval_variant}_{norm}.log",
-    group:
-        "figures"
-    threads: 1
+        "results/logs/cross/{run}/evaluate_{eval_variant}_tau{tau}.log",
+    benchmark:
+        "results/benchmarks/cross/{run}/evaluate_{eval_variant}_tau{tau}.tsv"
+    threads: TRAIN["threads"]
     resources:
-        mem_mb=500,
-        runtime=5,
+        mem_mb=3000,
+        runtime=60,
     conda:
         ENV
     script:
-        "../workflow_scripts/plot_per_subject.py"
+        "../workflow_scripts/evaluate_cross.py"
 
 
-rule plot_training:
+rule pca_sheet:
     input:
-        "results/cross/{run}/train_log.csv",
+        store=STORE,
+        epochs="results/cross/{run}/epochs",
+        windows=f"{DATA}/windows/test_{PCA['eval_variant']}.npz",
     output:
-        "results/figures/cross/{run}_training.png",
+        report(
+            "results/figures/pca/{run}.png",
+            caption="../docs/captions/pca.rst",
+            category="PCA of embeddings",
+        ),
+    params:
+        max_windows=PCA["max_windows"],
+        seed=config.get("seed", 0),
     log:
-        "results/logs/figures/cross/{run}_training.log",
-    group:
-        "figures"
-    threads: 1
+        "results/logs/figures/pca/{run}.log",
+    benchmark:
+        "results/benchmarks/figures/pca/{run}.tsv"
+    threads: TRAIN["threads"]
     resources:
-        mem_mb=500,
-        runtime=5,
+        mem_mb=2000,
+        runtime=15,
     conda:
         ENV
     script:
-        "../workflow_scripts/plot_training.py"
+        "../workflow_scripts/pca_sheet.py"

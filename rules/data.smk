@@ -3,15 +3,15 @@
 
 rule synthesize:
     output:
-        directory("results/data/synthetic/raw"),
+        directory("results/data/synthetic-{preset}/raw"),
     params:
-        preset=config.get("synthetic", {}).get("preset", "demo"),
+        preset=lambda wc: wc.preset,
         seed=config.get("synthetic", {}).get("seed", 0),
         overrides={k: v for k, v in config.get("synthetic", {}).items() if k not in ("preset", "seed")},
     log:
-        "results/logs/data/synthesize.log",
+        "results/logs/data/synthetic-{preset}_synthesize.log",
     benchmark:
-        "results/benchmarks/data/synthesize.tsv"
+        "results/benchmarks/data/synthetic-{preset}_synthesize.tsv"
     threads: 1
     resources:
         mem_mb=1000,
@@ -48,9 +48,9 @@ rule ingest:
         store=directory(STORE),
         manifest=MANIFEST,
     log:
-        f"results/logs/data/{DATASET}_ingest.log",
+        f"results/logs/data/{DATA_TAG}_ingest.log",
     benchmark:
-        f"results/benchmarks/data/{DATASET}_ingest.tsv"
+        f"results/benchmarks/data/{DATA_TAG}_ingest.tsv"
     threads: config.get("ingest_workers", 1)
     resources:
         mem_mb=lambda wc, threads: 600 * threads,

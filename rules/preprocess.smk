@@ -12,9 +12,9 @@ rule rest_threshold:
         window=config["windows"]["size"],
         stride=config["windows"]["stride"],
     log:
-        f"results/logs/preprocess/{DATASET}_rest_threshold.log",
+        f"results/logs/preprocess/{DATA_TAG}_rest_threshold.log",
     benchmark:
-        f"results/benchmarks/preprocess/{DATASET}_rest_threshold.tsv"
+        f"results/benchmarks/preprocess/{DATA_TAG}_rest_threshold.tsv"
     threads: 1
     resources:
         mem_mb=1000,
@@ -38,9 +38,9 @@ rule window_index:
         stride=config["windows"]["stride"],
         rest_subsample=config["windows"]["rest_subsample"],
     log:
-        f"results/logs/preprocess/{DATASET}_windows_{{split}}_{{variant}}.log",
+        f"results/logs/preprocess/{DATA_TAG}_windows_{{split}}_{{variant}}.log",
     benchmark:
-        f"results/benchmarks/preprocess/{DATASET}_windows_{{split}}_{{variant}}.tsv"
+        f"results/benchmarks/preprocess/{DATA_TAG}_windows_{{split}}_{{variant}}.tsv"
     threads: 1
     resources:
         mem_mb=1500,
@@ -49,3 +49,25 @@ rule window_index:
         ENV
     script:
         "../workflow_scripts/window_index.py"
+
+
+rule population_stats:
+    input:
+        store=STORE,
+        manifest=MANIFEST,
+    output:
+        f"{DATA}/population_stats.json",
+    params:
+        train_subjects=lambda wc, input: split_of(input.manifest, "train"),
+    log:
+        f"results/logs/preprocess/{DATA_TAG}_population_stats.log",
+    benchmark:
+        f"results/benchmarks/preprocess/{DATA_TAG}_population_stats.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    conda:
+        ENV
+    script:
+        "../workflow_scripts/population_stats.py"

@@ -1,9 +1,9 @@
-# Per-run summaries -> results/results.csv (written only here) and summary figures.
+# Per-run summaries -> results/results.csv (written only here), comparison figures, statistics.
 
 
 rule aggregate:
     input:
-        cross_summaries(),
+        summaries(all_evaluations()),
     output:
         "results/results.csv",
     log:
@@ -20,13 +20,7 @@ rule aggregate:
 
 rule plot_summary:
     input:
-        results="results/results.csv",
-        per_subject=expand(
-            "results/cross/{run}/per_subject_{eval_variant}_{norm}.csv",
-            run=cross_runs(),
-            eval_variant=CROSS["eval_variants"],
-            norm=CROSS["norms"],
-        ),
+        per_subject=per_subject_tables(all_evaluations()),
     output:
         "results/figures/summary_bal_acc.png",
     log:
@@ -39,3 +33,88 @@ rule plot_summary:
         ENV
     script:
         "../workflow_scripts/plot_summary.py"
+
+
+rule plot_losses:
+    input:
+        lambda wc: per_subject_tables(
+            [(loss_run(l, wc.train_variant, s), wc.eval_variant, wc.norm) for s in SEEDS for l in MHCNN_EXP["losses"]]
+        ),
+    output:
+        "results/figures/cross_mhcnn/losses_{train_variant}_{eval_variant}_{norm}.png",
+    params:
+        title=lambda wc: f"MHCNN per loss: trained on {wc.train_variant}, tested on {wc.eval_variant} ({wc.norm})",
+        label="loss",
+    log:
+        "results/logs/report/losses_{train_variant}_{eval_variant}_{norm}.log",
+    group:
+        "figures"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../workflow_scripts/plot_comparison.py"
+
+
+rule plot_models:
+    input:
+        lambda wc: per_subject_tables(
+            [(model_run(m, MODELS_EXP["train_variant"], s), wc.eval_variant, wc.norm) for s in SEEDS for m in MODELS_EXP["models"]]
+        ),
+    output:
+        "results/figures/cross_models/models_{eval_variant}_{norm}.png",
+    params:
+        title=lambda wc: f"Architectures trained on {MODELS_EXP['train_variant']}, tested on {wc.eval_variant} ({wc.norm})",
+        label="model",
+    log:
+        "results/logs/report/models_{eval_variant}_{norm}.log",
+    group:
+        "figures"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../workflow_scripts/plot_comparison.py"
+
+
+rule tau_sweep:
+    input:
+        sweep=tau_sweep_tables(),
+        nonorm=per_subject_tables([(r, RNORM["sweep_eval_variant"], "nonorm") for r in sweep_runs()]),
+    output:
+        table="results/tau_sweep.csv",
+        figure="results/figures/tau_sweep.png",
+    log:
+        "results/logs/report/tau_sweep.log",
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../workflow_scripts/tau_sweep.py"
+
+
+rule stats:
+    input:
+        losses=per_subject_tables(mhcnn_evaluations()),
+        models=per_subject_tables(models_evaluations()),
+    output:
+        "results/stats.csv",
+    log:
+        "results/logs/report/stats.log",
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../workflow_scripts/stats.py"

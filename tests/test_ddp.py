@@ -95,7 +95,7 @@ def test_two_ranks_end_identical_and_only_rank0_writes(tiny_run):
         assert torch.equal(state0[key], state1[key]), key
 
     # one set of outputs, no temporary leftovers, and model.pt is the ranks' final (best) model
-    assert sorted(p.name for p in out.iterdir()) == ["epochs", "model.pt", "train_log.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["epochs", "model.pt", "run.json", "train_log.csv"]
     log = pd.read_csv(out / "train_log.csv")
     assert list(log["epoch"]) == [1, 2, 3]
     assert sorted(p.name for p in (out / "epochs").iterdir()) == [f"epoch_{e:03d}.pt" for e in (1, 2, 3)]

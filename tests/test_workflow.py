@@ -21,12 +21,16 @@ TINY = {
     "training": {
         "batch_size": 128, "lr": 1.0e-3, "max_epochs": 2, "patience": 5, "lr_factor": 0.6, "lr_patience": 4,
         "min_lr": 1.0e-5, "dropout": 0.2, "max_train_batches_per_epoch": 3, "eval_batch_size": 1024,
-        "threads": 1,
+        "threads": 1, "users_per_class_sampler": {"users_per_class": 2, "samples_per_user": 8},
     },
-    "cross": {
-        "models": ["mhcnn"], "losses": ["base"], "train_variants": ["raw", "standard"],
-        "eval_variants": ["raw", "segmented", "relabeled", "standard"], "norms": ["nonorm"], "seeds": [0],
-    },
+    "seeds": [0],
+    "cross_mhcnn": {"losses": ["base", "trp"], "train_variants": ["raw"],
+                    "eval_variants": ["raw", "segmented", "relabeled", "standard"], "norms": ["nonorm", "norm"],
+                    "base_train_variants": ["standard"]},
+    "cross_models": {"models": ["mhcnn", "lda", "mlp"], "train_variant": "raw", "eval_variants": ["raw"],
+                     "norms": ["nonorm"]},
+    "running_norm": {"tau": 500, "prior_count": 50, "tau_sweep": [100, float("inf")], "sweep_eval_variant": "raw"},
+    "pca": {"runs": ["mhcnn-base-raw-s0"], "eval_variant": "raw", "max_windows": 200},
 }
 
 
@@ -48,9 +52,27 @@ def test_dry_run_of_the_default_config(tmp_path):
     res = snakemake(workdir_with(tmp_path), "-n", "--quiet", "rules")
     assert res.returncode == 0, res.stderr
     out = res.stdout + res.stderr
-    for rule in ("synthesize", "ingest", "rest_threshold", "window_index", "train_cross", "evaluate_cross",
-                 "aggregate", "plot_per_subject"):
+    for rule in ("synthesize", "ingest", "rest_threshold", "population_stats", "window_index", "train_cross",
+                 "evaluate_cross", "evaluate_tau", "aggregate", "stats", "tau_sweep", "pca_sheet", "plot_losses",
+                 "plot_models"):
         assert rule in out
+
+
+@pytest.mark.parametrize(
+    "target, present, absent",
+    [
+        ("cross_models", ["lda-base-raw-s0", "transformer-base-raw-s0", "mhcnn_grl-grl-raw-s0"], ["mhcnn-trp-raw-s0"]),
+        ("cross_mhcnn", ["mhcnn-trp-raw-s0", "mhcnn-base-standard-s0", "tau_sweep"], ["lda-base-raw-s0"]),
+        ("pca", ["figures/pca/mhcnn-base-raw-s0.png"], ["lda-base-raw-s0", "mhcnn-trp-raw-s0"]),
+    ],
+)
+def test_each_experiment_is_a_target_of_its_own(tmp_path, target, present, absent):
+    res = snakemake(workdir_with(tmp_path), "-n", target)
+    assert res.returncode == 0, res.stderr
+    for name in present:
+        assert name in res.stdout, name
+    for name in absent:
+        assert name not in res.stdout, name
 
 
 @pytest.mark.parametrize(
@@ -89,27 +111,35 @@ def test_tiny_dag_end_to_end(tmp_path):
     res = snakemake(work, "--cores", "2")
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     results = pd.read_csv(work / "results/results.csv")
-    assert len(results) == 2 * 4  # two training variants x four evaluation variants
+    # MHCNN base/trp on raw and base on standard, each on 4 variants x 2 norms; plus lda and mlp on raw
+    assert len(results) == 3 * 8 + 2
     for col in ["run", "model", "loss", "train_variant", "eval_variant", "norm", "n_subjects", "acc_mean",
                 "acc_std", "act_acc_mean", "act_acc_std", "bal_acc_mean", "bal_acc_std", "f1_mean", "f1_std"]:
         assert col in results.columns
     assert set(results.eval_variant) == {"raw", "segmented", "relabeled", "standard"}
-    assert (results.model == "mhcnn").all() and (results.norm == "nonorm").all()
+    assert set(results.model) == {"mhcnn", "lda", "mlp"} and set(results.norm) == {"norm", "nonorm"}
+    assert set(results.loss) == {"base", "trp"}
     metrics = results[[c for c in results.columns if c.endswith("_mean")]]
     assert ((metrics >= 0) & (metrics <= 1)).all().all()
     # splits of 3 + 3 users: train 1-3, val 4, test 5-6
     assert (results.n_subjects == 2).all()
-    per_subject = pd.read_csv(work / "results/cross/mhcnn-base-raw-s0/per_subject_raw_nonorm.csv")
+    per_subject = pd.read_csv(work / "results/cross/mhcnn-base-raw-s0/per_subject_raw_norm.csv")
     assert per_subject.subject.tolist() == [4, 5]
     run = work / "results/cross/mhcnn-base-raw-s0"
     assert (run / "model.pt").stat().st_size > 0 and len(list((run / "epochs").glob("epoch_*.pt"))) == 2
-    assert (work / "results/figures/summary_bal_acc.png").stat().st_size > 0
-    assert (work / "results/figures/cross/mhcnn-base-standard-s0_relabeled_nonorm.png").exists()
+    stats = pd.read_csv(work / "results/stats.csv")
+    assert set(stats.comparison) == {"trp", "lda", "mlp"} and stats.p_value.between(0, 1).all()
+    sweep = pd.read_csv(work / "results/tau_sweep.csv")
+    assert sorted(sweep.tau.fillna(-1).tolist()) == [-1, 100, float("inf")]
+    for fig in ["summary_bal_acc.png", "tau_sweep.png", "pca/mhcnn-base-raw-s0.png",
+                "cross_mhcnn/losses_raw_standard_norm.png", "cross_models/models_raw_nonorm.png",
+                "cross/mhcnn-base-standard-s0_relabeled_nonorm.png", "cross/lda-base-raw-s0_training.png"]:
+        assert (work / "results/figures" / fig).stat().st_size > 0, fig
     assert (work / "results/benchmarks/cross/mhcnn-base-raw-s0/train.tsv").exists()
     # nothing left to do, and the same seed gives the same table
     again = snakemake(work, "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
-    shutil.rmtree(work / "results/cross")
+    shutil.rmtree(work / "results/cross/mhcnn-base-raw-s0")  # retrain one run from scratch
     rerun = snakemake(work, "--cores", "2")
     assert rerun.returncode == 0
     pd.testing.assert_frame_equal(pd.read_csv(work / "results/results.csv"), results)

@@ -7,6 +7,7 @@ says where each one starts and what it is. Windows are cut from it lazily (see `
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import h5py

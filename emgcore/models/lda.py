@@ -9,14 +9,17 @@ from __future__ import annotations
 import os
 import pickle
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import nn
-from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
 from emgcore.features import resolve_features, resolve_params, window_features
 from emgcore.io import write_atomic
+
+if TYPE_CHECKING:  # scikit-learn is imported only when an LDA is built (it costs a second)
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
 FORMAT = "emgcore-lda-v1"
 
@@ -39,6 +42,8 @@ class LDAClassifier:
         self.features = resolve_features(features)
         self.params = resolve_params(params)
         self.lda_kwargs = dict(lda_kwargs)
+        from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
         self.lda = LinearDiscriminantAnalysis(**self.lda_kwargs)
         self.n_features: int | None = None
 
@@ -103,6 +108,8 @@ class LDAClassifier:
             payload = pickle.load(fh)
         if not isinstance(payload, dict) or payload.get("format") != FORMAT:
             raise ValueError(f"{path} is not an LDAClassifier file ({FORMAT})")
+        from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
         if not isinstance(payload["lda"], LinearDiscriminantAnalysis):
             raise ValueError(f"{path} does not hold a LinearDiscriminantAnalysis")
         model = cls(payload["features"], payload["params"], **payload["lda_kwargs"])
@@ -123,7 +130,7 @@ class LDALinear(nn.Module):
         self.register_buffer("scalings", torch.zeros(n_features, n_components))
 
     @classmethod
-    def from_sklearn(cls, lda: LinearDiscriminantAnalysis, n_classes: int = 5) -> "LDALinear":
+    def from_sklearn(cls, lda: "LinearDiscriminantAnalysis", n_classes: int = 5) -> "LDALinear":
         """Copy a fitted LDA; classes absent from training get a logit of -inf so they are never predicted."""
         coef, intercept = np.atleast_2d(lda.coef_), np.atleast_1d(lda.intercept_)
         if len(lda.classes_) == 2:  # sklearn keeps one row for binary problems

@@ -15,6 +15,7 @@ include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/preprocess.smk"
 include: "rules/cross.smk"
+include: "rules/disentangle.smk"
 include: "rules/report.smk"
 
 
@@ -28,6 +29,8 @@ rule all:
         loss_figures(),
         model_figures(),
         pca_figures(),
+        dis_figures(),
+        "results/stats_disentangle.csv" if dis_runs() else [],
     default_target: True
 
 
@@ -49,3 +52,24 @@ rule cross_models:
 rule pca:
     input:
         pca_figures(),
+
+
+rule disentangle:
+    input:
+        dis_outputs("latents.npz"),
+
+
+rule latent_classify:
+    input:
+        dis_outputs("latent_scores.csv"),
+
+
+rule heatmaps:
+    input:
+        dis_figures(),
+
+
+rule stats:
+    input:
+        "results/stats.csv",
+        "results/stats_disentangle.csv" if dis_runs() else [],

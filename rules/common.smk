@@ -26,6 +26,7 @@ MHCNN_EXP = config["cross_mhcnn"]
 MODELS_EXP = config["cross_models"]
 RNORM = config["running_norm"]
 PCA = config["pca"]
+DIS = config.get("disentangle") or {"datasets": []}
 
 
 wildcard_constraints:
@@ -39,6 +40,9 @@ wildcard_constraints:
     norm="norm|nonorm",
     tau=r"inf|\d+",
     preset="demo|epn612",
+    ds="epn|hyser",
+    measure="raw|envelope|stft|rms|wl|td|stft_td",
+    held=r"[0-9_]+",
     run=r"[a-z0-9_]+-[a-z0-9]+-(raw|segmented|relabeled|standard)-s\d+",
 
 
@@ -125,6 +129,29 @@ def run_figures(evaluations):
 
 def pca_figures():
     return [f"results/figures/pca/{r}.png" for r in PCA["runs"]]
+
+
+def held_tag(users):
+    """Folder tag of a held-out group of 1-based users, e.g. [7, 8] -> '7_8'."""
+    return "_".join(str(int(u)) for u in users)
+
+
+def dis_runs():
+    """<dataset>-<measure>-h<held-out users> for every configured disentangling model."""
+    return [
+        f"{ds}-{m}-h{held_tag(h)}"
+        for ds in DIS.get("datasets", [])
+        for m in DIS.get("measures", [])
+        for h in DIS[ds]["held_out"]
+    ]
+
+
+def dis_outputs(name):
+    return [f"results/disentangle/{r}/{name}" for r in dis_runs()]
+
+
+def dis_figures():
+    return [f"results/figures/disentangle/{r}_{k}.png" for r in dis_runs() for k in ("heatmaps", "correlation")]
 
 
 def raw_input():

@@ -4,6 +4,7 @@
 rule aggregate:
     input:
         summaries(all_evaluations()),
+        dis_outputs("results_rows.csv"),
     output:
         "results/results.csv",
     log:
@@ -102,7 +103,7 @@ rule tau_sweep:
         "../workflow_scripts/tau_sweep.py"
 
 
-rule stats:
+rule cross_stats:
     input:
         losses=per_subject_tables(mhcnn_evaluations()),
         models=per_subject_tables(models_evaluations()),

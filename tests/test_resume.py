@@ -18,6 +18,7 @@ SMALL["cross_mhcnn"] = dict(TINY["cross_mhcnn"], losses=["base"], base_train_var
 SMALL["cross_models"] = dict(TINY["cross_models"], models=[])
 SMALL["running_norm"] = dict(TINY["running_norm"], tau_sweep=[])
 SMALL["pca"] = dict(TINY["pca"], runs=[])
+SMALL["disentangle"] = dict(TINY["disentangle"], datasets=[])
 TARGET = "results/results.csv"
 RUN = "results/cross/mhcnn-base-raw-s0"
 

@@ -16,7 +16,7 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 #: a DAG small enough for seconds per job: 3 + 3 synthetic users, 1 epoch of a few batches
 TINY = {
     "dataset": "synthetic",
-    "synthetic": {"preset": "demo", "seed": 3, "n_train_users": 3, "n_test_users": 3, "reps_per_gesture": 2},
+    "synthetic": {"preset": "demo", "seed": 3, "n_train_users": 4, "n_test_users": 3, "reps_per_gesture": 2},
     "windows": {"size": 40, "stride": 8, "rest_subsample": 4},
     "training": {
         "batch_size": 128, "lr": 1.0e-3, "max_epochs": 2, "patience": 5, "lr_factor": 0.6, "lr_patience": 4,
@@ -31,6 +31,17 @@ TINY = {
                      "norms": ["nonorm"]},
     "running_norm": {"tau": 500, "prior_count": 50, "tau_sweep": [100, float("inf")], "sweep_eval_variant": "raw"},
     "pca": {"runs": ["mhcnn-base-raw-s0"], "eval_variant": "raw", "max_windows": 200},
+    "disentangle": {
+        "datasets": ["epn", "hyser"],
+        "epn": {"users": [1, 4], "held_out": [[3, 4]], "gestures": [1, 2, 3, 4]},
+        "hyser": {"data_dir": None, "users": [1, 4], "held_out": [[3, 4]], "gestures": [1, 2], "task": "dynamic",
+                  "kind": "preprocess",
+                  "synthetic": {"n_subjects": 4, "n_gestures": 2, "trials_per_gesture": 1, "seconds": 1.0}},
+        "measures": ["rms", "wl"], "window_s": 0.25, "overlap": 0.5, "discard_s": 0.25,
+        "model": {"epochs": 1, "gestures_per_batch": 2, "subjects_per_batch": 2, "windows_per_cell": 2,
+                  "batches_per_epoch": 3, "pattern_dim": 8, "subject_dim": 8},
+        "classifiers": ["knn", "ann"],
+    },
 }
 
 
@@ -111,8 +122,21 @@ def test_tiny_dag_end_to_end(tmp_path):
     res = snakemake(work, "--cores", "2")
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     results = pd.read_csv(work / "results/results.csv")
+    table = results
+    disentangled = results[results.loss == "disentangle"]
+    results = results[results.loss != "disentangle"]
     # MHCNN base/trp on raw and base on standard, each on 4 variants x 2 norms; plus lda and mlp on raw
     assert len(results) == 3 * 8 + 2
+    # 2 datasets x 2 measures x 2 classifiers x 2 codes
+    assert len(disentangled) == 16 and set(disentangled.eval_variant) == {"p", "s"}
+    assert disentangled.bal_acc_mean.between(0, 1).all()
+    dstats = pd.read_csv(work / "results/stats_disentangle.csv")
+    assert set(dstats.dataset) == {"epn", "hyser"} and dstats.p_value.between(0, 1).all()
+    for run in ("epn-rms-h3_4", "hyser-wl-h3_4"):
+        assert (work / f"results/figures/disentangle/{run}_heatmaps.png").stat().st_size > 0
+        assert (work / f"results/figures/disentangle/{run}_correlation.png").exists()
+        scores = pd.read_csv(work / f"results/disentangle/{run}/latent_scores.csv")
+        assert set(scores.task) == {"gesture", "subject"} and set(scores.code) == {"p", "s"}
     for col in ["run", "model", "loss", "train_variant", "eval_variant", "norm", "n_subjects", "acc_mean",
                 "acc_std", "act_acc_mean", "act_acc_std", "bal_acc_mean", "bal_acc_std", "f1_mean", "f1_std"]:
         assert col in results.columns
@@ -121,10 +145,10 @@ def test_tiny_dag_end_to_end(tmp_path):
     assert set(results.loss) == {"base", "trp"}
     metrics = results[[c for c in results.columns if c.endswith("_mean")]]
     assert ((metrics >= 0) & (metrics <= 1)).all().all()
-    # splits of 3 + 3 users: train 1-3, val 4, test 5-6
+    # splits of 4 + 3 users: train 1-4, val 5, test 6-7
     assert (results.n_subjects == 2).all()
     per_subject = pd.read_csv(work / "results/cross/mhcnn-base-raw-s0/per_subject_raw_norm.csv")
-    assert per_subject.subject.tolist() == [4, 5]
+    assert per_subject.subject.tolist() == [5, 6]
     run = work / "results/cross/mhcnn-base-raw-s0"
     assert (run / "model.pt").stat().st_size > 0 and len(list((run / "epochs").glob("epoch_*.pt"))) == 2
     stats = pd.read_csv(work / "results/stats.csv")
@@ -142,4 +166,4 @@ def test_tiny_dag_end_to_end(tmp_path):
     shutil.rmtree(work / "results/cross/mhcnn-base-raw-s0")  # retrain one run from scratch
     rerun = snakemake(work, "--cores", "2")
     assert rerun.returncode == 0
-    pd.testing.assert_frame_equal(pd.read_csv(work / "results/results.csv"), results)
+    pd.testing.assert_frame_equal(pd.read_csv(work / "results/results.csv"), table)

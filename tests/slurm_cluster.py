@@ -68,10 +68,16 @@ def install(timeout=900):
         raise SlurmUnavailable(f"still missing after apt-get install: {missing_binaries()}")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(n):
+    """n distinct free TCP ports on localhost (held together while chosen)."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def tail(path, n=40):
@@ -151,11 +157,12 @@ class SlurmCluster:
         for d in ("etc", "state", "spool", "log"):
             (self.root / d).mkdir(exist_ok=True)
         r = self.root
+        ctld_port, slurmd_port = free_ports(2)
         lines = [
             "ClusterName=emgtest",
             f"SlurmctldHost={self.node}(127.0.0.1)",
-            f"SlurmctldPort={free_port()}",
-            f"SlurmdPort={free_port()}",
+            f"SlurmctldPort={ctld_port}",
+            f"SlurmdPort={slurmd_port}",
             "SlurmUser=root",
             "SlurmdUser=root",
             "AuthType=auth/munge",
@@ -281,6 +288,12 @@ class SlurmCluster:
         res = subprocess.run(["squeue", "-h", "--states=all", f"--format={fmt}", *extra], env=self.env,
                              capture_output=True, text=True, timeout=30)
         return [line.split("|") for line in res.stdout.splitlines() if line.strip()]
+
+    def show_job(self, jobid):
+        """`scontrol show job` as {field: value} (held for MinJobAge seconds after the job ends)."""
+        res = subprocess.run(["scontrol", "show", "job", str(jobid)], env=self.env, capture_output=True,
+                             text=True, timeout=30)
+        return dict(m.groups() for m in re.finditer(r"(\S+?)=(\S*)", res.stdout))
 
     def active_jobs(self):
         try:

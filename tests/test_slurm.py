@@ -127,6 +127,8 @@ def test_small_dag_runs_through_sbatch_with_the_slurm_profile(slurm, tmp_path):
     want = cfg["set-resources"]["train_cross"]
     assert train["Partition"] == want["slurm_partition"], train
     assert f"mem={eval(str(want['mem_mb']), {'attempt': 1})}M" in train["Tres"], train
+    train_job = slurm.show_job(train["JobId"])
+    assert train_job.get("TresPerJob") == f"gres:gpu:{want['gpu']}", train_job
     assert {r["Partition"] for k, rs in by_kind.items() if k != "rule_train_cross" for r in rs} == \
         {cfg["default-resources"]["slurm_partition"]}
 
@@ -136,7 +138,8 @@ def test_small_dag_runs_through_sbatch_with_the_slurm_profile(slurm, tmp_path):
     assert results.bal_acc_mean.between(0, 1).all() and results.n_subjects.gt(0).all()
     for name in ("model.pt", "train_log.csv", "per_subject_raw_nonorm.csv", "summary_raw_nonorm.csv"):
         assert (work / "results/cross/mhcnn-base-raw-s0" / name).stat().st_size > 0, name
-    print(f"\nSLURM run: {len(kind)} sbatch jobs in {wall:.0f} s; squeue after the run:")
+    print(f"\nSLURM run: {len(kind)} sbatch jobs in {wall:.0f} s; training job TresPerJob="
+          f"{train_job['TresPerJob']}; squeue after the run:")
     print("\n".join("|".join(row) for row in queue))
     print("jobcomp:\n" + "\n".join(" ".join(f"{k}={records[i][k]}" for k in ("JobId", "Name", "JobState", "Partition",
                                                                            "Tres", "ExitCode")) for i in sorted(kind, key=int)))

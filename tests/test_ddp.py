@@ -22,13 +22,6 @@ ROOT = Path(__file__).resolve().parents[1]
 W, STRIDE = 40, 4
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def user(subject, seed, reps=10, length=120):
     """Random user: rest and gesture repetitions, gesture k bursting on channel k."""

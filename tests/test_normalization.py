@@ -21,13 +21,6 @@ from emgcore.windows import WindowDataset
 W = 40
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def reference_stats(x, mean0, var0, tau, n0):
     """The definition, step by step: Welford update with alpha_k = max(1/tau, 1/(n0 + k))."""

@@ -10,13 +10,6 @@ from emgcore.models import build_model
 from emgcore.pca import epoch_checkpoints, epoch_embeddings, epoch_number, pca_sheet, project_epochs
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def fake_run(tmp_path, n_epochs=3):
     """A run folder with epochs/epoch_NNN.pt holding differently initialised small MHCNNs."""

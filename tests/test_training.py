@@ -11,14 +11,6 @@ from emgcore.training import (
 )
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    """Small batches gain nothing from two threads, and lose a lot when the cores are shared."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def make_windows(n, seed, window=40):
     """Random int8-range windows whose label sets which channel carries a strong burst."""

@@ -9,7 +9,7 @@ text file, and job states come from squeue (completed jobs stay listed for ``Min
     with SlurmCluster(partitions=["cpu", "gpu"], gpus=1) as cluster:
         subprocess.run(["sbatch", "--wrap", "hostname"], env=cluster.env)
 
-Run ``python -m tests.slurm_cluster`` (as root) to start one by hand and print its ``SLURM_CONF``.
+Run ``python -m tests.slurm_cluster`` (as root) to start one by hand; it prints the variables to set.
 """
 
 import os
@@ -243,7 +243,10 @@ class SlurmCluster:
                        timeout, "slurmctld does not answer `scontrol ping`")
             self._spawn("slurmd", ["slurmd", "-D", "-f", str(self.conf), "-N", self.node])
             self._wait(lambda: self.node_state().rstrip("*") == "idle", timeout,
-                       f"node {self.node} never became idle (state {self.node_state()!r})")
+                       f"node {self.node} never became idle")
+        except (OSError, LookupError, subprocess.SubprocessError) as e:
+            self.stop()
+            raise SlurmUnavailable(f"starting SLURM failed: {e!r}\n{self.diagnostics()}") from e
         except BaseException:
             self.stop()
             raise
@@ -253,7 +256,8 @@ class SlurmCluster:
     def stop(self, timeout=30):
         """Cancel what is still queued, then stop slurmd, slurmctld and munged by their ids."""
         if self.procs.get("slurmctld") is not None and self.procs["slurmctld"].poll() is None:
-            subprocess.run(["scancel", "--full", "--user=root"], env=self.env, capture_output=True, timeout=30)
+            subprocess.run(["scancel", "--full", f"--user={os.getuid()}"], env=self.env, capture_output=True,
+                           timeout=30)
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline and self.active_jobs():
                 time.sleep(1)
@@ -319,6 +323,14 @@ class SlurmCluster:
 
     def diagnostics(self, n=40):
         parts = []
+        if self.procs.get("slurmctld") is not None and self.procs["slurmctld"].poll() is None:
+            for cmd in (["sinfo", "-N", "-l"], ["scontrol", "show", "node"]):
+                try:
+                    res = subprocess.run(cmd, env=self.env, capture_output=True, text=True, timeout=30)
+                    parts.append(f"--- {' '.join(cmd)}\n{res.stdout}{res.stderr}")
+                except (subprocess.SubprocessError, OSError) as e:
+                    parts.append(f"--- {' '.join(cmd)}: {e!r}")
+        parts.append("--- daemons: " + ", ".join(f"{k} pid {p.pid} exit {p.poll()}" for k, p in self.procs.items()))
         for name in ("slurmctld.log", "slurmd.log", "slurmctld.out", "slurmd.out", "munged.out"):
             parts.append(f"--- {self.log / name} (last {n} lines)\n{tail(self.log / name, n)}")
         parts.append(f"--- {self.root / 'munge' / 'munged.log'}\n{tail(self.root / 'munge' / 'munged.log', 10)}")
@@ -328,7 +340,8 @@ class SlurmCluster:
 if __name__ == "__main__":
     cluster = SlurmCluster(partitions=["cpu", "gpu"], gpus=1, mem_mb=64000)
     with cluster:
-        print(f"export SLURM_CONF={cluster.conf}   # Ctrl-C stops the cluster")
+        print(f"export SLURM_CONF={cluster.conf} PATH={cluster.bin}:$PATH   # Ctrl-C stops the cluster",
+              flush=True)
         try:
             signal.pause()
         except KeyboardInterrupt:

@@ -64,11 +64,15 @@ def slurm():
         except SlurmUnavailable as e:
             pytest.fail(f"could not install SLURM: {e}", pytrace=False)
     partitions, gpus, mem = node_needs(profile())
-    try:
+    for attempt in (1, 2):  # a second try, on fresh ports, should a port be taken meanwhile
         cluster = SlurmCluster(partitions=partitions, gpus=gpus, mem_mb=mem)
-        cluster.start(timeout=120)
-    except SlurmUnavailable as e:
-        pytest.fail(f"could not start a single-node SLURM: {e}", pytrace=False)
+        try:
+            cluster.start(timeout=120)
+            break
+        except SlurmUnavailable as e:
+            cluster.cleanup()
+            if attempt == 2:
+                pytest.fail(f"could not start a single-node SLURM: {e}", pytrace=False)
     try:
         yield cluster
     finally:

@@ -135,7 +135,7 @@ rule disentangle_stats:
     input:
         dis_outputs("latent_scores.csv"),
     output:
-        "results/stats_disentangle.csv",
+        report("results/stats_disentangle.csv", caption="../docs/captions/stats_disentangle.rst", category="Results tables"),
     log:
         "results/logs/report/stats_disentangle.log",
     threads: 1

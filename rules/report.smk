@@ -6,7 +6,7 @@ rule aggregate:
         summaries(all_evaluations()),
         dis_outputs("results_rows.csv"),
     output:
-        "results/results.csv",
+        report("results/results.csv", caption="../docs/captions/results_table.rst", category="Results tables"),
     log:
         "results/logs/report/aggregate.log",
     threads: 1
@@ -23,7 +23,7 @@ rule plot_summary:
     input:
         per_subject=per_subject_tables(all_evaluations()),
     output:
-        "results/figures/summary_bal_acc.png",
+        report("results/figures/summary_bal_acc.png", caption="../docs/captions/summary.rst", category="Summary"),
     log:
         "results/logs/report/plot_summary.log",
     threads: 1
@@ -42,7 +42,11 @@ rule plot_losses:
             [(loss_run(l, wc.train_variant, s), wc.eval_variant, wc.norm) for s in SEEDS for l in MHCNN_EXP["losses"]]
         ),
     output:
-        "results/figures/cross_mhcnn/losses_{train_variant}_{eval_variant}_{norm}.png",
+        report(
+            "results/figures/cross_mhcnn/losses_{train_variant}_{eval_variant}_{norm}.png",
+            caption="../docs/captions/losses.rst",
+            category="Losses (cross_mhcnn)",
+        ),
     params:
         title=lambda wc: f"MHCNN per loss: trained on {wc.train_variant}, tested on {wc.eval_variant} ({wc.norm})",
         label="loss",
@@ -66,7 +70,11 @@ rule plot_models:
             [(model_run(m, MODELS_EXP["train_variant"], s), wc.eval_variant, wc.norm) for s in SEEDS for m in MODELS_EXP["models"]]
         ),
     output:
-        "results/figures/cross_models/models_{eval_variant}_{norm}.png",
+        report(
+            "results/figures/cross_models/models_{eval_variant}_{norm}.png",
+            caption="../docs/captions/models.rst",
+            category="Architectures (cross_models)",
+        ),
     params:
         title=lambda wc: f"Architectures trained on {MODELS_EXP['train_variant']}, tested on {wc.eval_variant} ({wc.norm})",
         label="model",
@@ -89,8 +97,8 @@ rule tau_sweep:
         sweep=tau_sweep_tables(),
         nonorm=per_subject_tables([(r, RNORM["sweep_eval_variant"], "nonorm") for r in sweep_runs()]),
     output:
-        table="results/tau_sweep.csv",
-        figure="results/figures/tau_sweep.png",
+        table=report("results/tau_sweep.csv", caption="../docs/captions/tau_sweep_table.rst", category="Results tables"),
+        figure=report("results/figures/tau_sweep.png", caption="../docs/captions/tau_sweep.rst", category="RunningNorm"),
     log:
         "results/logs/report/tau_sweep.log",
     threads: 1
@@ -108,7 +116,7 @@ rule cross_stats:
         losses=per_subject_tables(mhcnn_evaluations()),
         models=per_subject_tables(models_evaluations()),
     output:
-        "results/stats.csv",
+        report("results/stats.csv", caption="../docs/captions/stats_table.rst", category="Results tables"),
     log:
         "results/logs/report/stats.log",
     threads: 1

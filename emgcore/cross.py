@@ -37,7 +37,7 @@ FEATURE_MODELS = {"mlp": "window", "lstm_hcf": "subwindow", "cnn_hcf": "subwindo
 RUN_INFO = "run.json"  # beside model.pt: what a checkpoint needs besides its weights (features)
 
 
-def _feature_view(dataset, model_name: str, features):
+def model_view(dataset, model_name: str, features):
     """The dataset as the model sees it: raw windows, or hand-crafted features computed per batch."""
     if model_name not in FEATURE_MODELS:
         return dataset
@@ -107,8 +107,8 @@ def train_cross_run(
     train_ds = WindowDataset.from_store(train_index_, store_dir)
     val_ds = WindowDataset.from_store(load_window_index(val_index), store_dir)
     features = training.get("features")
-    train_view = _feature_view(train_ds, model_name, features)
-    val_view = _feature_view(val_ds, model_name, features)
+    train_view = model_view(train_ds, model_name, features)
+    val_view = model_view(val_ds, model_name, features)
     out_dir = Path(out_dir)
     info = {"model": model_name, "loss": loss_name, "seed": int(seed)}
     if model_name in FEATURE_MODELS:
@@ -148,9 +148,10 @@ def fit_lda_run(train_view, val_view, out_dir: Path, training: Mapping, seed: in
     for path in (out_dir / "epochs" / "epoch_001.pt", out_dir / "model.pt"):
         write_atomic(path, lambda tmp: torch.save(checkpoint, tmp))
     train_acc = float(np.mean(lda.predict(X) == y))
+    seconds = time.perf_counter() - t0
     history = pd.DataFrame([{"epoch": 1, "train_loss": 1 - train_acc, "train_acc": train_acc,
                              "val_loss": val_err, "val_acc": 1 - val_err, "lr": 0.0,
-                             "seconds": time.perf_counter() - t0, "windows_per_s": len(X) / max(time.perf_counter() - t0, 1e-9)}])
+                             "seconds": seconds, "windows_per_s": len(X) / max(seconds, 1e-9)}])
     write_csv_atomic(history, out_dir / "train_log.csv")
     return TrainResult(best_epoch=1, best_val_loss=val_err, epochs_run=1, stopped_early=False, history=history,
                        model_path=out_dir / "model.pt", log_path=out_dir / "train_log.csv", model=model)
@@ -189,7 +190,7 @@ def evaluate_cross_run(
         dataset = WindowDataset.from_store(index, store_dir)
     if len(dataset) == 0:
         raise ValueError(f"{index_path}: window index is empty; nothing to evaluate")
-    dataset = _feature_view(dataset, model_name, run_features(model_path))
+    dataset = model_view(dataset, model_name, run_features(model_path))
     y_true, y_pred, subjects = predict(model, make_loader(dataset, batch_size, shuffle=False, seed=0))
     per_subject = per_subject_metrics(y_true, y_pred, subjects)
     return per_subject, summarise(per_subject)

@@ -5,7 +5,7 @@ start(snakemake)
 
 from pathlib import Path  # noqa: E402
 
-from emgcore.cross import FEATURE_MODELS, _feature_view, run_features  # noqa: E402
+from emgcore.cross import model_view, run_features  # noqa: E402
 from emgcore.pca import epoch_checkpoints, epoch_embeddings, epoch_number, pca_sheet  # noqa: E402
 from emgcore.preprocess import load_window_index  # noqa: E402
 from emgcore.windows import WindowDataset, make_loader  # noqa: E402
@@ -14,8 +14,7 @@ from emgcore.config import parse_run_name  # noqa: E402
 run_dir = Path(snakemake.input.epochs).parent
 model = parse_run_name(snakemake.wildcards.run)["model"]
 dataset = WindowDataset.from_store(load_window_index(snakemake.input.windows), snakemake.input.store)
-if model in FEATURE_MODELS:
-    dataset = _feature_view(dataset, model, run_features(run_dir / "model.pt"))
+dataset = model_view(dataset, model, run_features(run_dir / "model.pt"))  # features for HCF models
 # a seeded shuffle gives a subset spread over all test users, the same for every epoch
 loader = make_loader(dataset, 1024, shuffle=True, seed=snakemake.params.seed)
 checkpoints = epoch_checkpoints(run_dir)

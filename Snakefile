@@ -33,7 +33,7 @@ rule all:
         model_figures(),
         pca_figures(),
         dis_figures(),
-        "results/stats_disentangle.csv" if dis_runs() else [],
+        dis_summaries(),
     default_target: True
 
 
@@ -65,6 +65,8 @@ rule disentangle:
 rule latent_classify:
     input:
         dis_outputs("latent_scores.csv"),
+        "results/latent_summary.csv" if dis_runs() else [],
+        "results/figures/disentangle/latent_summary.png" if dis_runs() else [],
 
 
 rule heatmaps:

@@ -303,3 +303,43 @@ def plot_tau_sweep(table: pd.DataFrame, out_path: str | Path, metric: str = "bal
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     return _save_figure(fig, out_path)
+
+
+LATENT_TASK_TITLES = {"gesture": "gesture (train: other people)",
+                      "subject": "subject identity across gestures",
+                      "subject_within": "subject identity within a gesture"}
+
+
+def plot_latent_summary(summary: pd.DataFrame, out_path: str | Path, metric: str = "bal_acc_mean") -> Path:
+    """What the pattern (p) and subject (s) codes carry: one panel per dataset x task.
+
+    `summary` is `emgcore.disentangle.latent.collect_latent_summaries` output. In each panel every
+    (measure, classifier) is a point per code, the bar is their mean and the dashed line chance.
+    """
+    _require_columns(summary, ("dataset", "measure", "classifier", "code", "task", "chance", metric),
+                     "latent summary")
+    datasets = list(dict.fromkeys(summary["dataset"]))
+    tasks = [t for t in LATENT_TASK_TITLES if t in set(summary["task"])]
+    codes = sorted(set(summary["code"]))
+    fig, axes = plt.subplots(len(datasets), len(tasks), figsize=(3.2 * len(tasks), 2.6 * len(datasets)),
+                             squeeze=False, sharey=True)
+    jitter = np.random.default_rng(0)
+    for r, ds in enumerate(datasets):
+        for c, task in enumerate(tasks):
+            ax = axes[r, c]
+            part = summary[(summary["dataset"] == ds) & (summary["task"] == task)]
+            for x, code in enumerate(codes):
+                values = part.loc[part["code"] == code, metric].to_numpy(float)
+                if values.size:
+                    ax.bar(x, values.mean(), width=0.6, color=("tab:blue", "tab:orange")[x % 2], alpha=0.5)
+                    ax.scatter(x + jitter.uniform(-0.15, 0.15, values.size), values, s=10, color="k", zorder=3)
+            if not part.empty:
+                ax.axhline(float(part["chance"].mean()), ls="--", color="gray", lw=1, label="chance")
+            ax.set_xticks(range(len(codes)), [f"{code} code" for code in codes])
+            ax.set_ylim(0.0, 1.05)
+            ax.set_title(f"{ds}: {LATENT_TASK_TITLES[task]}", fontsize=9)
+            if c == 0:
+                ax.set_ylabel(metric.replace("_mean", "") + " (mean over held-out)")
+    axes[0, -1].legend(loc="upper right", fontsize=7, frameon=False)
+    fig.tight_layout()
+    return _save_figure(fig, out_path)

@@ -154,6 +154,14 @@ def dis_figures():
     return [f"results/figures/disentangle/{r}_{k}.png" for r in dis_runs() for k in ("heatmaps", "correlation")]
 
 
+def dis_summaries():
+    """The tables and figure that span every disentangling run (none when there is none)."""
+    if not dis_runs():
+        return []
+    return ["results/stats_disentangle.csv", "results/latent_summary.csv",
+            "results/figures/disentangle/latent_summary.png"]
+
+
 def raw_input():
     """The dataset folder that ingestion reads: written by a rule (synthetic, ciil) or given."""
     if DATASET == "epn612":

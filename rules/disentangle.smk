@@ -131,6 +131,28 @@ rule disentangle_heatmaps:
         "../workflow_scripts/disentangle_heatmaps.py"
 
 
+rule latent_table:
+    input:
+        dis_outputs("latent_summary.csv"),
+    output:
+        table=report("results/latent_summary.csv", caption="../docs/captions/latent_table.rst", category="Results tables"),
+        figure=report(
+            "results/figures/disentangle/latent_summary.png",
+            caption="../docs/captions/latent_summary.rst",
+            category="Disentangling",
+        ),
+    log:
+        "results/logs/report/latent_table.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        ENV
+    script:
+        "../workflow_scripts/latent_table.py"
+
+
 rule disentangle_stats:
     input:
         dis_outputs("latent_scores.csv"),

@@ -72,7 +72,7 @@ def test_pattern_codes_carry_gesture_and_subject_codes_carry_identity(table, cla
 def test_every_classifier_runs_end_to_end_with_sensible_shapes(latents):
     table = evaluate_latents(latents, classifiers=CLASSIFIERS, seed=1, params=FAST)
     assert list(table.columns) == list(TABLE_COLUMNS)
-    assert len(table) == len(CLASSIFIERS) * 2 * 2 * TEST_SUBJECTS
+    assert len(table) == len(CLASSIFIERS) * 2 * 3 * TEST_SUBJECTS  # codes x tasks x subjects
     n_test = latents["p_test"].shape[0]
     for _, group in table.groupby(["classifier", "code", "task"]):
         assert group["n_windows"].sum() == n_test  # every test window scored exactly once
@@ -123,6 +123,46 @@ def test_identification_folds_split_every_subject_gesture_stratum_in_half():
     np.testing.assert_array_equal(folds, identification_folds(subject, gesture, seed=0))
 
 
+def test_identification_folds_keep_each_trial_in_one_fold():
+    subject = np.repeat([0, 1], 12)
+    gesture = np.tile(np.repeat([0, 1], 6), 2)
+    trial = np.tile(np.repeat([0, 1, 2], 2), 4)  # three 2-window trials per (subject, gesture)
+    trial[(subject == 1) & (gesture == 1)] = 5  # one stratum recorded as a single trial
+    folds = identification_folds(subject, gesture, seed=0, trial=trial)
+    for sid in (0, 1):
+        for gid in (0, 1):
+            cell = (subject == sid) & (gesture == gid)
+            if sid == 1 and gid == 1:  # single trial: its windows are dealt, 3 and 3
+                assert folds[cell].sum() == 3
+                continue
+            for tid in np.unique(trial[cell]):
+                assert np.unique(folds[cell & (trial == tid)]).size == 1  # a trial never straddles folds
+            assert np.unique(folds[cell]).size == 2  # but both folds get trials of every stratum
+
+
+def test_identity_tied_to_one_gesture_is_not_identity_across_gestures():
+    """p whose subject offsets differ per gesture: told apart within a gesture, not across gestures."""
+    rng = np.random.default_rng(1)
+    lat = {}
+    for split, subjects in (("train", np.arange(3)), ("test", np.arange(3, 6))):
+        gesture = np.repeat(np.tile(np.arange(N_GESTURES), len(subjects)), 2 * PER_CELL)
+        subject = np.repeat(np.repeat(subjects, N_GESTURES), 2 * PER_CELL)
+        trial = np.tile(np.repeat([0, 1], PER_CELL), len(subjects) * N_GESTURES)
+        offset = rng.normal(0.0, 1.0, (6, N_GESTURES, 8))[subject, gesture]  # new per (subject, gesture)
+        lat[f"p_{split}"] = 6.0 * np.eye(8)[gesture] + offset + rng.normal(0.0, 0.1, (gesture.size, 8))
+        lat[f"s_{split}"] = 3.0 * np.eye(12)[subject] + rng.normal(0.0, 0.5, (gesture.size, 12))
+        lat[f"gesture_{split}"], lat[f"subject_{split}"], lat[f"trial_{split}"] = gesture, subject, trial
+    summary = summarise_latents(evaluate_latents(lat, classifiers=("knn",), seed=0)).set_index(["code", "task"])
+    chance = 1 / 3
+    assert summary.loc[("p", "gesture"), "acc_mean"] > 0.9
+    assert summary.loc[("p", "subject_within"), "acc_mean"] > 0.9  # the same gesture in another trial
+    assert summary.loc[("p", "subject"), "acc_mean"] < chance + 0.15  # nothing that holds across gestures
+    assert summary.loc[("s", "subject"), "acc_mean"] > 0.9 and summary.loc[("s", "subject_within"), "acc_mean"] > 0.9
+    one_gesture = {k: (v[lat["gesture_test"] == 0] if k.endswith("_test") else v) for k, v in lat.items()}
+    with pytest.raises(ValueError, match="at least 2 gestures"):
+        evaluate_latents(one_gesture, classifiers=("knn",), tasks=("subject",))
+
+
 def test_npz_path_and_dict_give_the_same_table(latents, tmp_path):
     path = tmp_path / "latents.npz"
     np.savez(path, **latents)
@@ -148,7 +188,7 @@ def test_load_latents_reports_bad_archives(latents):
 
 def test_summarise_latents_matches_the_per_subject_table(table):
     summary = summarise_latents(table)
-    assert len(summary) == 2 * 2 * 2
+    assert len(summary) == 2 * 2 * 3
     row = summary[(summary.classifier == "knn") & (summary.code == "s") & (summary.task == "subject")].iloc[0]
     rows = table[(table.classifier == "knn") & (table.code == "s") & (table.task == "subject")]
     assert row["acc_mean"] == pytest.approx(rows["acc"].mean())
@@ -255,3 +295,30 @@ def test_unpaired_or_duplicated_blocks_are_rejected():
         compare_measures(table, value="bal_acc")
     with pytest.raises(ValueError, match="at least 2 measures"):
         compare_measures(table[table.measure == "a"])
+
+
+def test_collect_latent_summaries_keys_runs_by_folder_and_plots(table, tmp_path):
+    from emgcore.disentangle.latent import collect_latent_summaries
+    from emgcore.plots import plot_latent_summary
+
+    summary = summarise_latents(table)
+    paths = []
+    for run in ("hyser-rms-h4_5", "epn-wl-h7_8"):
+        (tmp_path / run).mkdir()
+        summary.to_csv(tmp_path / run / "latent_summary.csv", index=False)
+        paths.append(tmp_path / run / "latent_summary.csv")
+    collected = collect_latent_summaries(paths)
+    assert list(collected.columns[:3]) == ["dataset", "measure", "held_out"]
+    assert len(collected) == 2 * len(summary)
+    epn = collected[collected.dataset == "epn"]
+    assert set(epn.measure) == {"wl"} and set(epn.held_out) == {"7_8"}
+    pd.testing.assert_frame_equal(epn.drop(columns=["dataset", "measure", "held_out"]).reset_index(drop=True),
+                                  summary, check_dtype=False)
+    figure = plot_latent_summary(collected, tmp_path / "latent_summary.png")
+    assert figure.stat().st_size > 10_000
+    (tmp_path / "badname").mkdir()
+    summary.to_csv(tmp_path / "badname" / "latent_summary.csv", index=False)
+    with pytest.raises(ValueError, match="badname"):
+        collect_latent_summaries([tmp_path / "badname" / "latent_summary.csv"])
+    with pytest.raises(ValueError, match="no latent summaries"):
+        collect_latent_summaries([])

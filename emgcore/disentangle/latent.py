@@ -7,13 +7,21 @@ what simple classifiers can read from them, in a 2 x 2 design per classifier:
 * task ``gesture`` (cross-user gesture recognition): train on the training subjects' codes with
   their gesture labels, predict the held-out subjects' codes, score per held-out subject with
   `emgcore.metrics.per_subject_metrics`. p should score high, s near chance.
-* task ``subject`` (subject identification): the held-out subjects never appear in training, so
-  identification is measured *within the test codes* by two-fold cross-validation stratified by
-  (subject, gesture): inside every (subject, gesture) stratum the windows are shuffled with the
-  seed and dealt alternately to fold 0 and fold 1; a classifier trained on one fold predicts the
-  subject id of the other, so every test window gets exactly one out-of-fold prediction from a
-  model that has seen that subject (on the same gestures, in the other fold). s should score high,
-  p near chance (1 / number of held-out subjects).
+* task ``subject`` (subject identity across gestures): the held-out subjects never appear in
+  training, so identification is measured *within the test codes*, leaving one gesture out: for
+  every gesture a classifier trained on the held-out subjects' windows of the *other* gestures
+  predicts the subject id of that gesture's windows. A code scores high only if it holds an
+  identity that persists from gesture to gesture, which is what the subject triplet loss asks of s
+  (same subject, different gestures) and what p should not hold. s should score high, p near
+  chance (1 / number of held-out subjects). Needs at least two gestures in the test codes.
+* task ``subject_within`` (a diagnostic: subject identity within a gesture): two-fold
+  cross-validation inside every (subject, gesture) stratum, the stratum's *trials* shuffled with
+  the seed and dealt alternately to fold 0 and fold 1 (`identification_folds`), so a classifier that
+  has seen a person's fist in one trial names the person of a fist in another trial. Splitting by
+  trial, not by window, keeps the half-overlapping windows of one trial out of both folds at once.
+  A stratum with a single trial (or latents without ``trial_test``) has its windows dealt instead.
+  Pattern codes are expected to score high here too: a gesture-discriminative code moves with
+  where a person's muscles sit, and two people are easy to tell apart on one gesture at a time.
 
 Per true subject the identification scores are: ``acc`` the fraction of the subject's windows
 assigned to them (recall), ``bal_acc`` the same averaged over the subject's gestures (so frequent
@@ -43,7 +51,7 @@ from emgcore.results import KEY_COLUMNS
 
 CLASSIFIERS = ("knn", "svm", "rf", "ann", "cnn", "lstm")
 CODES = ("p", "s")
-TASKS = ("gesture", "subject")
+TASKS = ("gesture", "subject", "subject_within")
 LATENT_KEYS = ("p_train", "s_train", "gesture_train", "subject_train",
                "p_test", "s_test", "gesture_test", "subject_test")
 TABLE_COLUMNS = ("classifier", "code", "task", "seed") + PER_SUBJECT_COLUMNS + ("n_classes", "chance")
@@ -220,7 +228,8 @@ def fit_predict(name: str, X_train, y_train, X_test, seed: int = 0, **params) ->
 
 # --------------------------------------------------------------------------- latent evaluation
 def load_latents(latents) -> dict[str, np.ndarray]:
-    """The eight latent arrays from a dict or an .npz path, checked for shapes and matching lengths."""
+    """The eight latent arrays (plus ``trial_*`` when present) from a dict or an .npz path, checked
+    for shapes and matching lengths."""
     if isinstance(latents, (str, Path)):
         path = Path(latents)
         if not path.is_file():
@@ -242,6 +251,8 @@ def load_latents(latents) -> dict[str, np.ndarray]:
         out[f"p_{split}"], out[f"s_{split}"] = p, s
         out[f"gesture_{split}"] = _as_labels(latents[f"gesture_{split}"], f"gesture_{split}", n)
         out[f"subject_{split}"] = _as_labels(latents[f"subject_{split}"], f"subject_{split}", n)
+        if f"trial_{split}" in latents:  # optional: lets subject_within split by trial
+            out[f"trial_{split}"] = _as_labels(latents[f"trial_{split}"], f"trial_{split}", n)
     for code in CODES:
         if out[f"{code}_train"].shape[1] != out[f"{code}_test"].shape[1]:
             raise ValueError(f"{code}_train and {code}_test differ in code size: "
@@ -249,21 +260,26 @@ def load_latents(latents) -> dict[str, np.ndarray]:
     return out
 
 
-def identification_folds(subject, gesture, seed: int) -> np.ndarray:
-    """Fold (0 or 1) of every window: per (subject, gesture) stratum, shuffled and dealt alternately.
+def identification_folds(subject, gesture, seed: int, trial=None) -> np.ndarray:
+    """Fold (0 or 1) of every window for ``subject_within``: per (subject, gesture) stratum, its
+    trials (or, with one trial or ``trial=None``, its windows) shuffled and dealt alternately.
 
-    Each stratum of n windows puts ceil(n/2) in one fold and floor(n/2) in the other; which fold gets
-    the extra window alternates across strata so the folds stay balanced.
+    Each stratum of n units puts ceil(n/2) in one fold and floor(n/2) in the other; which fold gets
+    the extra unit alternates across strata so the folds stay balanced.
     """
     subject = np.asarray(subject, dtype=np.int64)
     gesture = np.asarray(gesture, dtype=np.int64)
+    trial = None if trial is None else np.asarray(trial, dtype=np.int64)
     rng = np.random.default_rng(seed)
     folds = np.empty(subject.size, dtype=np.int64)
     strata = np.unique(np.stack([subject, gesture], axis=1), axis=0)
     for i, (sid, gid) in enumerate(strata):
         idx = np.flatnonzero((subject == sid) & (gesture == gid))
-        idx = idx[rng.permutation(idx.size)]
-        folds[idx] = (np.arange(idx.size) + i) % 2
+        units = np.arange(idx.size) if trial is None else np.unique(trial[idx], return_inverse=True)[1]
+        if units.max() == 0:  # a single trial: deal its windows
+            units = np.arange(idx.size)
+        order = rng.permutation(units.max() + 1)  # shuffled position of every unit
+        folds[idx] = (order[units] + i) % 2
     return folds
 
 
@@ -290,15 +306,23 @@ def _gesture_task(name, X_train, X_test, lat, seed, params) -> tuple[pd.DataFram
     return table, np.unique(lat["gesture_train"]).size
 
 
-def _subject_task(name, X_test, lat, seed, params) -> tuple[pd.DataFrame, int]:
+def _subject_task(name, X_test, lat, seed, params, task) -> tuple[pd.DataFrame, int]:
+    """Out-of-fold subject ids of every test window; folds = gestures (``subject``) or
+    `identification_folds` (``subject_within``)."""
     subject, gesture = lat["subject_test"], lat["gesture_test"]
-    folds = identification_folds(subject, gesture, seed)
+    if task == "subject":
+        folds = gesture
+        if np.unique(folds).size < 2:
+            raise ValueError("subject identification across gestures needs at least 2 gestures in the "
+                             "held-out subjects' test codes")
+    else:
+        folds = identification_folds(subject, gesture, seed, lat.get("trial_test"))
     pred = np.empty_like(subject)
-    for fold in (0, 1):
+    for fold in np.unique(folds):
         train, test = folds != fold, folds == fold
         if np.unique(subject[train]).size < 2:
-            raise ValueError("subject identification needs at least 2 held-out subjects with windows in "
-                             "each fold")
+            raise ValueError(f"{task}: identification needs at least 2 held-out subjects with windows "
+                             f"outside fold {fold}")
         pred[test] = fit_predict(name, X_test[train], subject[train], X_test[test], seed, **params)
     return _identification_scores(subject, gesture, pred), np.unique(subject).size
 
@@ -324,7 +348,7 @@ def evaluate_latents(latents, classifiers: Sequence[str] = CLASSIFIERS, seed: in
     stray = [k for k in params if k not in classifiers]
     if stray:
         raise ValueError(f"params given for classifiers that are not evaluated: {stray}")
-    if "subject" in tasks and np.unique(lat["subject_test"]).size < 2:
+    if any(t != "gesture" for t in tasks) and np.unique(lat["subject_test"]).size < 2:
         raise ValueError("subject identification needs at least 2 held-out subjects")
     frames = []
     for name in classifiers:
@@ -334,7 +358,8 @@ def evaluate_latents(latents, classifiers: Sequence[str] = CLASSIFIERS, seed: in
                     table, n_classes = _gesture_task(name, lat[f"{code}_train"], lat[f"{code}_test"], lat,
                                                      seed, params.get(name, {}))
                 else:
-                    table, n_classes = _subject_task(name, lat[f"{code}_test"], lat, seed, params.get(name, {}))
+                    table, n_classes = _subject_task(name, lat[f"{code}_test"], lat, seed,
+                                                     params.get(name, {}), task)
                 table.insert(0, "seed", int(seed))
                 table.insert(0, "task", task)
                 table.insert(0, "code", code)
@@ -371,6 +396,30 @@ def summarise_latents(table: pd.DataFrame) -> pd.DataFrame:
         row["chance"] = float(group["chance"].mean())
         rows.append(row)
     return pd.concat(rows, ignore_index=True)
+
+
+def collect_latent_summaries(paths) -> pd.DataFrame:
+    """One table from the ``latent_summary.csv`` of many runs, keyed by dataset, measure, held_out.
+
+    Each file must sit in a run folder named ``<dataset>-<measure>-h<held-out>`` (the layout of
+    ``results/disentangle/``); the three keys come first, then the summary's own columns.
+    """
+    frames = []
+    for path in map(Path, paths):
+        parts = path.parent.name.split("-")
+        if len(parts) != 3 or not parts[2].startswith("h"):
+            raise ValueError(f"{path}: run folder {path.parent.name!r} is not <dataset>-<measure>-h<held-out>")
+        table = pd.read_csv(path)
+        missing = [c for c in ("classifier", "code", "task", "chance") if c not in table.columns]
+        if missing:
+            raise ValueError(f"{path}: lacks columns {missing}; has {list(table.columns)}")
+        table.insert(0, "held_out", parts[2][1:])
+        table.insert(0, "measure", parts[1])
+        table.insert(0, "dataset", parts[0])
+        frames.append(table)
+    if not frames:
+        raise ValueError("no latent summaries given")
+    return pd.concat(frames, ignore_index=True)
 
 
 def _label(value, what: str) -> str:

@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.system_packages import AptFailed, apt_install
+
 #: Debian packages providing the daemons and the client commands
 PACKAGES = ["slurmctld", "slurmd", "slurm-client", "munge"]
 BINARIES = ["munged", "mungekey", "slurmctld", "slurmd", "sbatch", "squeue", "sinfo", "scontrol", "scancel"]
@@ -41,26 +43,14 @@ def install(timeout=900):
     install (a temporary policy-rc.d where the system has none); the test starts its own daemons."""
     if os.geteuid() != 0:
         raise SlurmUnavailable("installing SLURM needs root")
-    if shutil.which("apt-get") is None:
-        raise SlurmUnavailable("no apt-get: install slurmctld, slurmd, slurm-client and munge by hand")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     own_policy = not POLICY_RC_D.exists()
     if own_policy:
         POLICY_RC_D.write_text("#!/bin/sh\n# written by tests/slurm_cluster.py during apt-get install\nexit 101\n")
         POLICY_RC_D.chmod(0o755)
     try:
-        cmd = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *PACKAGES]
-        res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
-        if res.returncode != 0:  # a fresh machine may have no package lists yet
-            upd = subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, text=True,
-                                 timeout=timeout)
-            if upd.returncode != 0:
-                raise SlurmUnavailable("apt-get update failed:\n" + (upd.stdout + upd.stderr)[-3000:])
-            res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
-        if res.returncode != 0:
-            raise SlurmUnavailable(f"{' '.join(cmd)} failed:\n" + (res.stdout + res.stderr)[-3000:])
-    except subprocess.TimeoutExpired as e:
-        raise SlurmUnavailable(f"apt-get did not finish within {timeout} s") from e
+        apt_install(PACKAGES, timeout=timeout)
+    except AptFailed as e:
+        raise SlurmUnavailable(str(e)) from e
     finally:
         if own_policy:
             POLICY_RC_D.unlink(missing_ok=True)

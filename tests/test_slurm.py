@@ -17,12 +17,11 @@ import pytest
 import yaml
 
 from tests.slurm_cluster import SlurmCluster, SlurmUnavailable, install, missing_binaries
+from tests.system_packages import IN_CI, IS_ROOT
 from tests.test_resume import SMALL, TARGET
 from tests.test_workflow import REPO, SNAKEMAKE, workdir_with
 
 PROFILE = REPO / "profiles" / "slurm"
-IN_CI = os.environ.get("CI", "").lower() in ("true", "1", "yes")
-IS_ROOT = os.geteuid() == 0
 RUN_TIMEOUT = 1200  # seconds for the whole snakemake run; about 3 minutes on 2 cores
 
 

@@ -1,6 +1,7 @@
 """The Snakemake DAG: config validation, dry runs, single targets and a tiny end-to-end run."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -43,6 +44,21 @@ TINY = {
         "classifiers": ["knn", "ann"],
     },
 }
+
+
+#: TINY trimmed to a few jobs per rule (about a minute on 2 cores), keeping every kind of row of results.csv (one
+#: MHCNN run with both norms, a feature model, the disentangle rows of epn), one tau of the sweep, the statistics
+#: tables and at least one output of every report category
+TRIMMED = dict(TINY)
+TRIMMED["cross_mhcnn"] = dict(TINY["cross_mhcnn"], losses=["base"], eval_variants=["raw"], norms=["nonorm", "norm"],
+                              base_train_variants=[])
+TRIMMED["cross_models"] = dict(TINY["cross_models"], models=["mhcnn", "lda"])
+TRIMMED["running_norm"] = dict(TINY["running_norm"], tau_sweep=[100])
+TRIMMED["disentangle"] = dict(TINY["disentangle"], datasets=["epn"])
+#: the tables a run of TRIMMED writes under results/
+TABLES = ["results.csv", "stats.csv", "stats_disentangle.csv", "tau_sweep.csv", "latent_summary.csv"]
+#: column names that would hold wall-clock times, which no two runs share
+WALL_CLOCK = re.compile(r"(^|_)(time|seconds?|duration|elapsed|runtime|wall)(_|$)")
 
 
 def workdir_with(tmp_path, overrides=None):
@@ -136,7 +152,11 @@ def test_tiny_dag_end_to_end(tmp_path):
         assert (work / f"results/figures/disentangle/{run}_heatmaps.png").stat().st_size > 0
         assert (work / f"results/figures/disentangle/{run}_correlation.png").exists()
         scores = pd.read_csv(work / f"results/disentangle/{run}/latent_scores.csv")
-        assert set(scores.task) == {"gesture", "subject"} and set(scores.code) == {"p", "s"}
+        assert set(scores.task) == {"gesture", "subject", "subject_within"} and set(scores.code) == {"p", "s"}
+    latent = pd.read_csv(work / "results/latent_summary.csv")  # every run's latent summary, keyed by folder
+    assert len(latent) == 2 * 2 * 2 * 2 * 3  # datasets x measures x classifiers x codes x tasks
+    assert set(latent.dataset) == {"epn", "hyser"} and set(latent.held_out) == {"3_4"}
+    assert (work / "results/figures/disentangle/latent_summary.png").stat().st_size > 10_000
     for col in ["run", "model", "loss", "train_variant", "eval_variant", "norm", "n_subjects", "acc_mean",
                 "acc_std", "act_acc_mean", "act_acc_std", "bal_acc_mean", "bal_acc_std", "f1_mean", "f1_std"]:
         assert col in results.columns
@@ -167,3 +187,23 @@ def test_tiny_dag_end_to_end(tmp_path):
     rerun = snakemake(work, "--cores", "2")
     assert rerun.returncode == 0
     pd.testing.assert_frame_equal(pd.read_csv(work / "results/results.csv"), table)
+
+
+@pytest.mark.slow
+def test_trimmed_dag_twice_from_scratch_gives_identical_tables(trimmed_dag, tmp_path):
+    """Two runs of the trimmed DAG with the same seed, in separate work dirs, write the same tables on CPU."""
+    second = tmp_path / "b"
+    second.mkdir()
+    res = snakemake(workdir_with(second, TRIMMED), "--cores", "2")
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    results = pd.read_csv(trimmed_dag / "results/results.csv")
+    assert {"mhcnn", "lda", "disentangle_knn", "disentangle_ann"} <= set(results.model)  # every kind of row
+    assert set(results[results.model == "mhcnn"].norm) == {"nonorm", "norm"}
+    assert pd.read_csv(trimmed_dag / "results/tau_sweep.csv").tau.dropna().tolist() == [100]  # and nonorm
+    for name in TABLES:
+        a, b = (pd.read_csv(work / "results" / name) for work in (trimmed_dag, second))
+        assert len(a) > 0, name
+        timings = [c for c in a.columns if WALL_CLOCK.search(c)]
+        pd.testing.assert_frame_equal(a.drop(columns=timings), b.drop(columns=timings), check_exact=True)
+        if not timings:  # then the files themselves are identical
+            assert (trimmed_dag / "results" / name).read_bytes() == (second / "results" / name).read_bytes(), name

@@ -46,6 +46,18 @@ pre = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(pre)
 
 WINDOW, STRIDE, REST_SUBSAMPLE = 40, 2, 4
+BATCH_SIZE, LR = 512, 1e-4  # every timed training step: batch size and Adam learning rate
+
+
+def new_model(device="cpu"):
+    """A fresh MHCNN in train mode (weights from seed 0) on ``device`` and its Adam: what each feed trains."""
+    import torch
+
+    from emgcore.models.mhcnn import MHCNN
+
+    torch.manual_seed(0)
+    model = MHCNN().train().to(device)
+    return model, torch.optim.Adam(model.parameters(), lr=LR)
 
 
 class TensorBatches:
@@ -87,7 +99,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--users", type=int, default=12)
     ap.add_argument("--workdir", type=Path, default=REPO / "benchmarks/out/throughput")
-    ap.add_argument("--batch-size", type=int, default=512)
+    ap.add_argument("--batch-size", type=int, default=BATCH_SIZE)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--batches", type=int, default=100)
@@ -105,7 +117,6 @@ def main() -> None:
     from torch.utils.data import DataLoader, TensorDataset
 
     from emgcore.data.store import iter_store
-    from emgcore.models.mhcnn import MHCNN
     from emgcore.preprocess import build_window_index
     from emgcore.windows import WindowDataset, make_loader
 
@@ -134,9 +145,7 @@ def main() -> None:
         """One MHCNN + Adam fed by one source; ``step()`` = next batch + one training step (timed)."""
 
         def __init__(self, feed: str):
-            torch.manual_seed(0)
-            self.model = MHCNN().train()
-            self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-4)
+            self.model, self.optimizer = new_model()
             self.batches = iter(feeds[feed](a.seed))
 
         def step(self) -> int:

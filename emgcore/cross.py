@@ -63,9 +63,10 @@ def _build(model_name: str, train_view, training: Mapping, seed: int, subjects, 
 
 
 def _train_loader(train_view, index, loss_name: str, training: Mapping, seed: int):
-    """Shuffled batches; the triplet loss gets batches with several users per class instead."""
+    """Shuffled batches (cut in `training.num_workers` processes); the triplet loss gets batches with
+    several users per class instead."""
     rank, world = rank_and_world()
-    batch = int(training["batch_size"])
+    batch, workers = int(training["batch_size"]), int(training.get("num_workers", 0))
     if loss_needs(loss_name).get("sampler") == "users_per_class":
         opts = dict(training.get("users_per_class_sampler", {}))
         users, per_user = int(opts.get("users_per_class", 8)), int(opts.get("samples_per_user", 12))
@@ -74,11 +75,11 @@ def _train_loader(train_view, index, loss_name: str, training: Mapping, seed: in
         cap = training.get("max_train_batches_per_epoch")
         sampler = UsersPerClassBatchSampler(index.label, index.subject, n_classes, users, per_user,
                                             min(n_batches, cap) if cap else n_batches, seed=seed, rank=rank)
-        return make_loader(train_view, batch_sampler=sampler)
+        return make_loader(train_view, batch_sampler=sampler, num_workers=workers)
     if world > 1:  # under torchrun: disjoint shards per rank, same global batch size
         return make_loader(train_view, per_rank_batch_size(batch, world), seed=seed,
-                           sampler=train_sampler(train_view, rank, world, seed))
-    return make_loader(train_view, batch, shuffle=True, seed=seed)
+                           sampler=train_sampler(train_view, rank, world, seed), num_workers=workers)
+    return make_loader(train_view, batch, shuffle=True, seed=seed, num_workers=workers)
 
 
 def train_cross_run(

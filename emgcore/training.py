@@ -198,7 +198,9 @@ def _train_one_epoch(model, loader, optimizer, loss_fn, device, max_batches, pro
     total = len(loader) if hasattr(loader, "__len__") else None
     if max_batches is not None and total is not None:
         total = min(total, max_batches)
-    bar = tqdm(loader, total=total, desc=f"epoch {epoch:03d}", leave=False, disable=not progress)
+    # tqdm.auto's bar calls iter() on a plain iterable once more than it reads from it (an extra
+    # shuffle draw, an extra start of DataLoader workers); handing it the iterator avoids that
+    bar = tqdm(iter(loader), total=total, desc=f"epoch {epoch:03d}", leave=False, disable=not progress)
     start = time.perf_counter()
     for i, batch in enumerate(bar):
         x, y, subject = _split_batch(batch, device)

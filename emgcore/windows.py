@@ -186,8 +186,10 @@ def make_loader(
     sampler: Sampler | None = None,
     drop_last: bool = False,
     batch_sampler: Sampler | None = None,
+    num_workers: int = 0,
+    pin_memory: bool | None = None,
 ) -> DataLoader:
-    """Deterministic single-process DataLoader over ``dataset`` batching via ``__getitems__``.
+    """Deterministic DataLoader over ``dataset`` batching via ``__getitems__``.
 
     Shuffling uses a ``torch.Generator`` seeded with ``seed``; pass ``sampler`` (e.g. a
     DistributedSampler) to control the order instead, in which case ``shuffle`` must be False.
@@ -196,7 +198,20 @@ def make_loader(
     which yields whole batches of indices and so decides batch size, order and composition
     itself: it excludes ``batch_size``, ``shuffle``, ``sampler`` and ``drop_last``. The loader's
     ``batch_sampler`` attribute is that object (call its ``set_epoch`` between epochs).
+
+    ``num_workers > 0`` cuts batches in that many worker processes, yielded in the same order as
+    with 0. Worker seeds derive from the loader's base seed, drawn from the seeded generator (or,
+    with a ``batch_sampler``, from the global torch RNG, as the single-process loader draws it), and
+    torch seeds ``random``, numpy and torch in each worker from it, so runs stay reproducible and
+    the RNG streams do not depend on ``num_workers``. ``pin_memory`` (default: when workers are used
+    and CUDA is available) pins the batches for faster asynchronous host-to-GPU copies.
     """
+    num_workers = int(num_workers)
+    if num_workers < 0:
+        raise ValueError(f"make_loader: num_workers must be >= 0, got {num_workers}")
+    if pin_memory is None:
+        pin_memory = num_workers > 0 and torch.cuda.is_available()
+    processes = {"num_workers": num_workers, "pin_memory": bool(pin_memory)}
     if batch_sampler is not None:
         clashes = [name for name, given in (("batch_size", batch_size is not None),
                                             ("shuffle", bool(shuffle)),
@@ -205,8 +220,7 @@ def make_loader(
         if clashes:
             raise ValueError(f"make_loader: batch_sampler excludes {', '.join(clashes)}; "
                              "the batch sampler decides batch size and order")
-        return DataLoader(dataset, batch_sampler=batch_sampler, num_workers=0,
-                          collate_fn=_batch_as_is)
+        return DataLoader(dataset, batch_sampler=batch_sampler, collate_fn=_batch_as_is, **processes)
     if batch_size is None:
         raise ValueError("make_loader: pass batch_size (or a batch_sampler)")
     if sampler is not None and shuffle:
@@ -219,7 +233,7 @@ def make_loader(
         shuffle=bool(shuffle) if sampler is None else False,
         sampler=sampler,
         drop_last=drop_last,
-        num_workers=0,
         collate_fn=_batch_as_is,
         generator=generator,
+        **processes,
     )

@@ -24,7 +24,7 @@ rule train_cross:
         "results/logs/cross/{model}-{loss}-{train_variant}-s{seed}/train.log",
     benchmark:
         "results/benchmarks/cross/{model}-{loss}-{train_variant}-s{seed}/train.tsv"
-    threads: TRAIN["threads"] * TRAIN.get("nproc", 1)
+    threads: (TRAIN["threads"] + TRAIN.get("num_workers", 0)) * TRAIN.get("nproc", 1)  # + loader workers
     resources:
         mem_mb=lambda wc, threads: 3000 + 1000 * threads,
         runtime=24 * 60,

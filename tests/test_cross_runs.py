@@ -118,3 +118,21 @@ def test_running_norm_evaluation_of_a_feature_model(tiny):
                                    population=pop)
     assert normed.subject.tolist() == plain.subject.tolist()
     assert normed.bal_acc.between(0, 1).all()
+
+
+def test_num_workers_reach_the_training_loader_and_runs_stay_reproducible(tiny):
+    from emgcore.cross import _train_loader
+    from emgcore.preprocess import load_window_index
+    from emgcore.windows import WindowDataset
+
+    index = load_window_index(tiny / "train.npz")
+    view = WindowDataset.from_store(index, tiny / "store")
+    training = {**TRAINING, "num_workers": 2}
+    assert [_train_loader(view, index, loss, training, 0).num_workers for loss in ("base", "trp")] == [2, 2]
+    assert _train_loader(view, index, "base", TRAINING, 0).num_workers == 0  # the default
+    runs = []
+    for name in ("w2a", "w2b"):
+        train_cross_run("cnn", "base", tiny / "store", tiny / "train.npz", tiny / "val.npz", tiny / name,
+                        training, seed=0, progress=False)
+        runs.append(torch.load(tiny / name / "model.pt")["state_dict"])
+    assert all(torch.equal(runs[0][k], runs[1][k]) for k in runs[0])

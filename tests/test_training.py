@@ -127,3 +127,30 @@ def test_bad_inputs_raise_clear_errors(tmp_path):
     torch.save({"weights": 1}, tmp_path / "other.pt")
     with pytest.raises(ValueError, match="not a train_model checkpoint"):
         load_model(tmp_path / "other.pt")
+
+
+def test_one_training_pass_starts_the_loader_once():
+    """The progress bar must not open an extra iterator (an extra shuffle draw or worker start)."""
+    from emgcore.training import _train_one_epoch
+
+    class CountingLoader:
+        opened = 0
+
+        def __init__(self, batches):
+            self.batches = batches
+
+        def __iter__(self):
+            CountingLoader.opened += 1
+            return iter(self.batches)
+
+        def __len__(self):
+            return len(self.batches)
+
+    torch.manual_seed(0)
+    model = build_model("mhcnn")
+    batches = [(torch.randn(8, 8, 40), torch.randint(0, 5, (8,)), torch.zeros(8, dtype=torch.long))] * 2
+    optimiser = torch.optim.SGD(model.parameters(), lr=0.01)
+    *_, seen, _ = _train_one_epoch(model, CountingLoader(batches), optimiser,
+                                   lambda lg, y, e, s: torch.nn.functional.cross_entropy(lg, y),
+                                   torch.device("cpu"), None, True, 1)
+    assert CountingLoader.opened == 1 and seen == 16

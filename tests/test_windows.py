@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from torch.utils.data import SequentialSampler
+from torch.utils.data import BatchSampler, SequentialSampler
 
 from emgcore.data.store import UserRecording, store_filename, write_user_store
 from emgcore.preprocess import WindowIndex
@@ -109,3 +109,23 @@ def test_from_store_loads_the_index_subjects(tmp_path):
     np.testing.assert_array_equal(x[1].numpy(), signals[3][110:150].T)
     with pytest.raises(FileNotFoundError, match="subject0005.h5"):
         WindowDataset.from_store(WindowIndex([5], [0], [0], [1], W, 2), tmp_path)
+
+
+def test_worker_processes_yield_the_same_batches_and_rng_stream():
+    signals = random_signals()
+    dataset = WindowDataset(random_index(signals, n=300), signals)
+
+    def batches(workers, **kwargs):
+        torch.manual_seed(3)  # the batch-sampler path draws its base seed from the global RNG
+        out = [tuple(t.clone() for t in b) for b in make_loader(dataset, num_workers=workers, **kwargs)]
+        return out, torch.get_rng_state()
+
+    batch_sampler = BatchSampler(SequentialSampler(dataset), 64, drop_last=False)
+    for kwargs in ({"batch_size": 64, "shuffle": True, "seed": 5}, {"batch_sampler": batch_sampler}):
+        (single, rng_single), (multi, rng_multi) = batches(0, **kwargs), batches(2, **kwargs)
+        assert len(single) == len(multi) == 5
+        for a, b in zip(single, multi):
+            assert all(torch.equal(s, m) for s, m in zip(a, b))
+        assert torch.equal(rng_single, rng_multi)  # worker count leaves the global RNG stream alone
+    with pytest.raises(ValueError, match="num_workers"):
+        make_loader(dataset, 64, num_workers=-1)

@@ -84,7 +84,7 @@ class DeviceWindowBatches:
 
     def __iter__(self):
         # a generator: the order is drawn and the epoch advanced at the first batch, so an iter()
-        # that is never consumed (tqdm.auto calls iter() once more than it reads) costs nothing
+        # that is never consumed costs nothing
         order = self.order(self.epoch).to(self.device)
         self.epoch += 1
         stop = min(len(self) * self.batch_size, self.n)

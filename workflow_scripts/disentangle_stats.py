@@ -7,12 +7,13 @@ from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
+from emgcore.disentangle.latent import run_keys  # noqa: E402
 from emgcore.disentangle.stats import compare_measures  # noqa: E402
 from emgcore.io import write_csv_atomic  # noqa: E402
 
 frames = []
 for path in map(Path, snakemake.input):
-    ds, measure, held = path.parent.name.split("-")
+    ds, measure, held = run_keys(path)
     table = pd.read_csv(path)
     table = table[(table.task == "gesture") & (table.code == "p")]
     frames.append(table.assign(dataset=ds, measure=measure, held_out=held))

@@ -398,6 +398,15 @@ def summarise_latents(table: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
+def run_keys(path) -> tuple[str, str, str]:
+    """(dataset, measure, held-out tag) of a file inside a ``<dataset>-<measure>-h<held-out>`` run folder."""
+    path = Path(path)
+    parts = path.parent.name.split("-")
+    if len(parts) != 3 or not parts[2].startswith("h"):
+        raise ValueError(f"{path}: run folder {path.parent.name!r} is not <dataset>-<measure>-h<held-out>")
+    return parts[0], parts[1], parts[2][1:]
+
+
 def collect_latent_summaries(paths) -> pd.DataFrame:
     """One table from the ``latent_summary.csv`` of many runs, keyed by dataset, measure, held_out.
 
@@ -406,16 +415,14 @@ def collect_latent_summaries(paths) -> pd.DataFrame:
     """
     frames = []
     for path in map(Path, paths):
-        parts = path.parent.name.split("-")
-        if len(parts) != 3 or not parts[2].startswith("h"):
-            raise ValueError(f"{path}: run folder {path.parent.name!r} is not <dataset>-<measure>-h<held-out>")
+        dataset, measure, held_out = run_keys(path)
         table = pd.read_csv(path)
         missing = [c for c in ("classifier", "code", "task", "chance") if c not in table.columns]
         if missing:
             raise ValueError(f"{path}: lacks columns {missing}; has {list(table.columns)}")
-        table.insert(0, "held_out", parts[2][1:])
-        table.insert(0, "measure", parts[1])
-        table.insert(0, "dataset", parts[0])
+        table.insert(0, "held_out", held_out)
+        table.insert(0, "measure", measure)
+        table.insert(0, "dataset", dataset)
         frames.append(table)
     if not frames:
         raise ValueError("no latent summaries given")

@@ -24,7 +24,6 @@ ru_maxrss) are its own:
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import shutil
@@ -38,9 +37,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-_spec = importlib.util.spec_from_file_location("bench_preprocess", REPO / "benchmarks/preprocess.py")
-pre = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(pre)
+from benchmarks import preprocess as pre  # needs the sys.path insert above (run as a script)
 
 WINDOW, STRIDE, REST_SUBSAMPLE = 40, 2, 4
 EPN612_USERS = 612

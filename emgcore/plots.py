@@ -108,36 +108,25 @@ def plot_run_distributions(per_subject_csvs, out_path: str | Path, metric: str =
     """Box-and-points plot of one per-subject metric for every run/evaluation CSV, means marked.
 
     Shows the spread over users that a single mean hides; one row per CSV, labelled by run folder
-    and evaluation (eval variant and normalisation) taken from the file name.
+    and evaluation (eval variant and normalisation) taken from the file name, first CSV on top.
+    Drawn by `plot_metric_distributions` in the order of the CSVs given.
     """
     paths = [Path(p) for p in ([per_subject_csvs] if isinstance(per_subject_csvs, (str, Path))
                                else per_subject_csvs)]
     if not paths:
         raise ValueError("plot_run_distributions needs at least one per-subject CSV")
-    groups, labels = [], []
+    tables, sources = {}, {}
     for path in paths:
         if not path.is_file():
             raise FileNotFoundError(f"no per-subject table at {path}")
         table = pd.read_csv(path)
         _require_columns(table, ("subject", metric), f"per-subject table {path}")
-        groups.append(table[metric].astype(float).dropna().to_numpy())
-        labels.append(_run_label(path))
-    positions = np.arange(len(groups))
-    jitter = np.random.default_rng(0)  # fixed jitter: identical figure on every run
-    fig, ax = plt.subplots(figsize=(8.0, 1.0 + 0.45 * len(groups)))
-    ax.boxplot(groups, positions=positions, orientation="horizontal", showfliers=False,
-               widths=0.6, tick_labels=labels)
-    for pos, values in zip(positions, groups):
-        ax.scatter(values, pos + jitter.uniform(-0.2, 0.2, values.size), s=6, alpha=0.5,
-                   color="tab:blue")
-    means = [float(np.mean(v)) if v.size else np.nan for v in groups]
-    ax.scatter(means, positions, marker="D", color="tab:red", zorder=5, label="mean over subjects")
-    ax.invert_yaxis()  # first CSV on top
-    ax.set_xlim(0.0, 1.0)
-    ax.set_xlabel(f"per-subject {metric}")
-    ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="lower left", fontsize=8)
-    return _save_figure(fig, out_path)
+        label = _run_label(path)
+        if label in tables:
+            raise ValueError(f"per-subject tables {sources[label]} and {path} both get the label {label!r}; "
+                             "each run/evaluation can appear once")
+        tables[label], sources[label] = table, path
+    return plot_metric_distributions(tables, out_path, metric=metric, order=list(tables))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -177,17 +166,23 @@ def order_by_median(tables, metric: str = "bal_acc") -> list[str]:
 
 
 def plot_metric_distributions(tables, out_path: str | Path, metric: str = "bal_acc", title: str = "",
-                              kind: str = "box") -> Path:
+                              kind: str = "box", order=None) -> Path:
     """One box (or violin) per label of its per-subject `metric`, best median on top, subjects as points.
 
     `tables` maps a label (model, loss, run ...) to a per-subject table. Every subject is a
     jittered point (fixed seed, so the figure is reproducible), the mean is a red diamond, the
-    x axis spans [0, 1] and tick labels carry the number of subjects.
+    x axis spans [0, 1] and tick labels carry the number of subjects. `order` (every label of
+    `tables` once, first on top) replaces the best-median-first order of `order_by_median`.
     """
     if kind not in DISTRIBUTION_KINDS:
         raise ValueError(f"kind must be one of {DISTRIBUTION_KINDS}, got {kind!r}")
     groups = _metric_groups(tables, metric)
-    order = order_by_median(tables, metric)
+    if order is None:
+        order = order_by_median(tables, metric)
+    else:
+        order = [str(label) for label in ([order] if isinstance(order, str) else order)]
+        if len(order) != len(groups) or set(order) != set(groups):
+            raise ValueError(f"order must list every label once: got {order}, labels are {list(groups)}")
     values = [groups[label] for label in order]
     positions = np.arange(len(order))
     tick_labels = [f"{label} (n={v.size})" for label, v in zip(order, values)]
@@ -207,7 +202,7 @@ def plot_metric_distributions(tables, out_path: str | Path, metric: str = "bal_a
                    clip_on=False, zorder=3)
     ax.scatter([float(np.mean(v)) for v in values], positions, marker="D", color="tab:red",
                zorder=5, clip_on=False, label="mean over subjects")
-    ax.set_ylim(len(order) - 0.5, -0.5)  # best median on top
+    ax.set_ylim(len(order) - 0.5, -0.5)  # first of `order` (by default the best median) on top
     ax.set_xlim(0.0, 1.0)
     ax.set_xlabel(f"per-subject {metric}")
     ax.grid(axis="x", alpha=0.3)

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from emgcore import plots
 from emgcore.plots import order_by_median, plot_metric_distributions, plot_tau_sweep
 
 
@@ -30,6 +31,38 @@ def test_metric_distributions_written(tmp_path, kind):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 5000
     single = plot_metric_distributions({"only": table([0.7])}, tmp_path / f"single_{kind}.pdf", kind=kind)
     assert single.read_bytes()[:4] == b"%PDF"
+
+
+def record_rows(monkeypatch):
+    """Make plots._save_figure record each figure's y tick labels from the top row down."""
+    drawn, save = [], plots._save_figure
+
+    def recording_save(fig, out_path):
+        ax = fig.axes[0]
+        rows = sorted(zip(ax.get_yticks(), (t.get_text() for t in ax.get_yticklabels())))
+        bottom, top = ax.get_ylim()
+        drawn.append([label.rsplit(" (n=", 1)[0] for _, label in (rows if top < bottom else rows[::-1])])
+        return save(fig, out_path)
+
+    monkeypatch.setattr(plots, "_save_figure", recording_save)
+    return drawn
+
+
+@pytest.mark.parametrize("kind", ["box", "violin"])
+def test_metric_distributions_order(tmp_path, monkeypatch, kind):
+    drawn = record_rows(monkeypatch)
+    plot_metric_distributions(tables(), tmp_path / "default.png", kind=kind)
+    plot_metric_distributions(tables(), tmp_path / "given.png", kind=kind, order=["ce", "triplet", "supcon"])
+    plot_metric_distributions(tables(), tmp_path / "tuple.png", kind=kind, order=("triplet", "ce", "supcon"))
+    assert drawn == [["supcon", "triplet", "ce"], ["ce", "triplet", "supcon"], ["triplet", "ce", "supcon"]]
+
+
+def test_metric_distributions_bad_order(tmp_path):
+    for order in (["ce", "supcon"], ["ce", "supcon", "triplet", "ce"], ["ce", "ce", "supcon"],
+                  ["ce", "supcon", "other"], "ce"):
+        with pytest.raises(ValueError, match="every label once"):
+            plot_metric_distributions(tables(), tmp_path / "x.png", order=order)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_metric_distributions_bad_input(tmp_path):

@@ -9,7 +9,6 @@ from emgcore.features import (
     DEFAULT_FEATURES, DEFAULT_PARAMS, FeatureDataset, FeatureScaler, compute_feature_table,
     load_feature_table, resolve_features, save_feature_table, subwindow_features, window_features,
 )
-from emgcore.models.lda import LDAClassifier
 from emgcore.preprocess import WindowIndex
 from emgcore.windows import WindowDataset, make_loader
 
@@ -146,40 +145,6 @@ def test_feature_scaler_standardises_and_keeps_constant_features_finite():
     assert scaler.std[2] == 1 and np.all(flat[:, 2] == 0)
     with pytest.raises(ValueError, match="fitted on 6"):
         scaler.transform(X[..., :5])
-
-
-def separable_features(n=300, seed=7):
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 5, n)
-    centres = rng.normal(0, 10, size=(5, 32))
-    return (centres[y] + rng.normal(0, 1, size=(n, 32))).astype(np.float32), y
-
-
-def test_lda_separable_accuracy_and_round_trip(tmp_path):
-    X, y = separable_features()
-    lda = LDAClassifier(["MAV", "ZC", "SSC", "WL"]).fit(X[:200], y[:200])
-    pred = lda.predict(X[200:])
-    assert pred.dtype == np.int64 and (pred == y[200:]).mean() > 0.9
-    path = lda.save(tmp_path / "lda" / "model.pkl")
-    again = LDAClassifier.load(path)
-    np.testing.assert_array_equal(again.predict(X[200:]), pred)
-    assert again.features == lda.features and again.params == DEFAULT_PARAMS
-    with pytest.raises(ValueError, match="fitted on 32"):
-        again.predict(X[:, :10])
-    with pytest.raises(ValueError, match="not fitted"):
-        LDAClassifier().predict(X)
-    (tmp_path / "junk.pkl").write_bytes(b"\x80\x04N.")  # pickle of None
-    with pytest.raises(ValueError, match="not an LDAClassifier"):
-        LDAClassifier.load(tmp_path / "junk.pkl")
-
-
-def test_lda_on_raw_windows_via_stored_feature_list():
-    rng = np.random.default_rng(8)
-    y = rng.integers(0, 2, 200)
-    amplitude = np.where(y == 1, 100, 5)[:, None, None]  # class 1: strong contraction
-    windows = np.clip(rng.normal(0, 1, (200, 8, W)) * amplitude, -128, 127).astype(np.int8)
-    lda = LDAClassifier().fit(window_features(windows[:150]), y[:150])
-    assert (lda.predict_windows(windows[150:]) == y[150:]).mean() > 0.9
 
 
 def test_params_are_checked_typed_and_routed_per_feature():

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from emgcore import plots
 from emgcore.plots import plot_per_subject, plot_run_distributions, plot_training_curves
 
 
@@ -49,6 +50,57 @@ def test_run_distributions_written(tmp_path):
     pd.DataFrame({"subject": [1]}).to_csv(tmp_path / "bad.csv", index=False)
     with pytest.raises(ValueError, match=r"lacks columns \['bal_acc'\]"):
         plot_run_distributions([tmp_path / "bad.csv"], tmp_path / "bad.png")
+
+
+def rows_top_to_bottom(monkeypatch):
+    """Make plots._save_figure record the y tick labels of each figure from the top row down."""
+    drawn, save = [], plots._save_figure
+
+    def recording_save(fig, out_path):
+        ax = fig.axes[0]
+        rows = sorted(zip(ax.get_yticks(), (t.get_text() for t in ax.get_yticklabels())))
+        bottom, top = ax.get_ylim()
+        drawn.append([label for _, label in (rows if top < bottom else rows[::-1])])
+        return save(fig, out_path)
+
+    monkeypatch.setattr(plots, "_save_figure", recording_save)
+    return drawn
+
+
+def write_run(root, run, evaluation, values):
+    path = root / run / f"per_subject_{evaluation}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"subject": np.arange(len(values)), "bal_acc": values}).to_csv(path, index=False)
+    return path
+
+
+def test_run_distributions_keep_the_csv_order(tmp_path, monkeypatch):
+    drawn = rows_top_to_bottom(monkeypatch)
+    # worst median first: sorting by median would reverse these
+    paths = [write_run(tmp_path, "mhcnn-base-raw-s0", "raw_none", [0.2, 0.3, 0.25]),
+             write_run(tmp_path, "mhcnn-base-raw-s0", "raw_zscore", [0.5, 0.4, np.nan]),
+             write_run(tmp_path, "mhcnn-supcon-raw-s0", "raw_none", [0.9, 0.8, 0.85, 0.7])]
+    plot_run_distributions(paths, tmp_path / "summary.png")
+    assert drawn == [["mhcnn-base-raw-s0 | raw_none (n=3)", "mhcnn-base-raw-s0 | raw_zscore (n=2)",
+                      "mhcnn-supcon-raw-s0 | raw_none (n=4)"]]
+    plot_run_distributions(paths[::-1], tmp_path / "reversed.png")
+    assert drawn[1] == drawn[0][::-1]
+    plot_run_distributions(str(paths[1]), tmp_path / "single.png")  # one path, not a list
+    assert drawn[2] == ["mhcnn-base-raw-s0 | raw_zscore (n=2)"]
+
+
+def test_run_distributions_refuse_duplicate_labels(tmp_path):
+    first = write_run(tmp_path / "a", "mhcnn-base-raw-s0", "raw_none", [0.2, 0.3])
+    second = write_run(tmp_path / "b", "mhcnn-base-raw-s0", "raw_none", [0.6, 0.7])
+    other = write_run(tmp_path / "a", "mhcnn-base-raw-s0", "raw_zscore", [0.4, 0.5])
+    with pytest.raises(ValueError, match="both get the label") as err:
+        plot_run_distributions([first, other, second], tmp_path / "dup.png")
+    assert str(first) in str(err.value) and str(second) in str(err.value)
+    with pytest.raises(ValueError, match="both get the label"):
+        plot_run_distributions([first, first], tmp_path / "dup.png")
+    with pytest.raises(FileNotFoundError, match="no per-subject table"):
+        plot_run_distributions([first, tmp_path / "absent" / "per_subject_raw_none.csv"], tmp_path / "x.png")
+    assert not list(tmp_path.glob("*.png"))
 
 
 def test_bad_input_raises(tmp_path):

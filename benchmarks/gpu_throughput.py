@@ -13,8 +13,9 @@ values, and this takes seconds instead of the hours of writing and ingesting 612
 through `emgcore.device_windows.DeviceWindowBatches`; each batch is cut there by one gather.
 
 Each step is the pipeline's own: `emgcore.training._train_one_epoch` (MHCNN forward,
-cross-entropy, backward, Adam; it syncs twice per batch reading the loss and accuracy, as every
-training job does), with the model, Adam and batch size of `benchmarks/throughput.py`, and
+cross-entropy, backward, Adam; loss and accuracy are summed on the device and read back every
+`CHECK_EVERY` batches, as in every training job), with the model, Adam and batch size of
+`benchmarks/throughput.py`, and
 deterministic algorithms on (warn only) as `train_model` runs (`--no-deterministic` to compare).
 After `--warmup` untimed batches (compilation included) `--batches` steps are timed between two
 `torch.cuda.synchronize()`; seconds per epoch are extrapolated from that rate to 30.6 M windows.
@@ -24,7 +25,6 @@ Drawing an epoch's order (a CPU randperm copied to the device) is timed apart an
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import itertools
 import json
 import resource
@@ -38,9 +38,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-_spec = importlib.util.spec_from_file_location("bench_throughput", REPO / "benchmarks/throughput.py")
-tp = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(tp)
+from benchmarks import throughput as tp  # needs the sys.path insert above (run as a script)
 
 EPN612_USERS, EPN612_TRAIN_WINDOWS = 612, 30_600_000  # raw training windows at stride 2 (BENCHMARKS.md)
 SAMPLES_PER_USER = 300 * 1000  # 300 repetitions of ~1000 samples (5 s at 200 Hz)
@@ -127,7 +125,7 @@ def main() -> None:
     n = len(dataset)
     if a.warmup + a.batches > len(batches):
         raise SystemExit(f"one epoch has {len(batches)} batches, fewer than --warmup + --batches")
-    signal_mb = dataset._signal.nbytes / 1e6
+    signal_mb = dataset.signal.nbytes / 1e6
     print(f"{a.users} users, {n:,} windows (built in {build_s:.1f} s); on {device}: int8 signals "
           f"{signal_mb:,.0f} MB + index {batches.nbytes / 1e6 - signal_mb:,.0f} MB, copied in "
           f"{to_device_s:.1f} s", flush=True)

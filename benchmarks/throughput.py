@@ -28,7 +28,6 @@ way. GPU throughput is not measured here (no GPU on this machine).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import subprocess
@@ -41,9 +40,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-_spec = importlib.util.spec_from_file_location("bench_preprocess", REPO / "benchmarks/preprocess.py")
-pre = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(pre)
+from benchmarks import preprocess as pre  # needs the sys.path insert above (run as a script)
 
 WINDOW, STRIDE, REST_SUBSAMPLE = 40, 2, 4
 BATCH_SIZE, LR = 512, 1e-4  # every timed training step: batch size and Adam learning rate
@@ -125,7 +122,7 @@ def main() -> None:
     index = build_window_index(iter_store(a.workdir / "store", train), "raw", WINDOW, STRIDE, REST_SUBSAMPLE)
     lazy = WindowDataset.from_store(index, a.workdir / "store")
     x, y, s = lazy.__getitems__(np.arange(len(lazy)))  # the same windows, materialised once
-    int8_mb = lazy._signal.nbytes / 1e6
+    int8_mb = lazy.signal.nbytes / 1e6
     print(f"{len(train)} training users, {len(index):,} raw windows at stride {STRIDE}: int8 signals "
           f"{int8_mb:.0f} MB + index {len(index) * 17 / 1e6:.0f} MB (lazy) vs float32 tensor "
           f"{x.numpy().nbytes / 1e6:.0f} MB (materialised)")

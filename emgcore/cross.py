@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,7 +13,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from emgcore.distributed import ShardSampler, per_rank_batch_size, rank_and_world, train_sampler
+from emgcore.distributed import (
+    ShardSampler, per_rank_batch_size, rank_and_world, resolve_device, train_sampler,
+)
 from emgcore.features import FeatureWindowDataset
 from emgcore.io import write_atomic, write_csv_atomic, write_text_atomic
 from emgcore.losses import build_loss, loss_needs
@@ -64,9 +67,12 @@ def _build(model_name: str, train_view, training: Mapping, seed: int, subjects, 
 
 def _train_loader(train_view, index, loss_name: str, training: Mapping, seed: int):
     """Shuffled batches (cut in `training.num_workers` processes); the triplet loss gets batches with
-    several users per class instead."""
+    several users per class instead. With `training.data_on_device` the int8 signals go to
+    `training.device` once and each batch is cut there (`DeviceWindowBatches`)."""
     rank, world = rank_and_world()
     batch, workers = int(training["batch_size"]), int(training.get("num_workers", 0))
+    if training.get("data_on_device", False):
+        return _device_batches(train_view, loss_name, training, seed, world, workers)
     if loss_needs(loss_name).get("sampler") == "users_per_class":
         opts = dict(training.get("users_per_class_sampler", {}))
         users, per_user = int(opts.get("users_per_class", 8)), int(opts.get("samples_per_user", 12))
@@ -80,6 +86,24 @@ def _train_loader(train_view, index, loss_name: str, training: Mapping, seed: in
         return make_loader(train_view, per_rank_batch_size(batch, world), seed=seed,
                            sampler=train_sampler(train_view, rank, world, seed), num_workers=workers)
     return make_loader(train_view, batch, shuffle=True, seed=seed, num_workers=workers)
+
+
+def _device_batches(train_view, loss_name: str, training: Mapping, seed: int, world: int, workers: int):
+    """Training batches cut on the training device; refuses the setups it cannot serve, naming them."""
+    from emgcore.device_windows import DeviceWindowBatches
+
+    refused = [why for why, bad in (
+        (f"loss {loss_name!r} draws users-per-class batches",
+         loss_needs(loss_name).get("sampler") == "users_per_class"),
+        (f"the model reads features ({type(train_view).__name__}), not raw windows",
+         type(train_view) is not WindowDataset),
+        (f"training.nproc > 1 (DDP shards) is not supported with it ({world} processes)", world > 1),
+        (f"training.num_workers is {workers}: batches are cut on the device, not in workers", workers > 0),
+    ) if bad]
+    if refused:
+        raise ValueError("training.data_on_device: true cannot be used here: " + "; ".join(refused))
+    return DeviceWindowBatches(train_view, int(training["batch_size"]), device=training.get("device", "cpu"),
+                               seed=seed, shuffle=True)
 
 
 def train_cross_run(
@@ -104,6 +128,9 @@ def train_cross_run(
     if model_name == "lda" and loss_name != "base":
         raise ValueError(f"lda is fitted in closed form; only loss 'base' applies, got {loss_name!r}")
     torch.set_num_threads(int(training.get("threads", torch.get_num_threads())))
+    # 'auto' (the pipeline's default): this process's GPU when there is one, else the CPU
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    training = {**training, "device": resolve_device(str(training.get("device", "cpu")), local_rank)}
     train_index_ = load_window_index(train_index)
     train_ds = WindowDataset.from_store(train_index_, store_dir)
     val_ds = WindowDataset.from_store(load_window_index(val_index), store_dir)

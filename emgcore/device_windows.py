@@ -42,8 +42,8 @@ class DeviceWindowBatches:
         self.shuffle, self.drop_last, self.epoch = bool(shuffle), bool(drop_last), 0
         self.window, self.n = dataset.window, len(dataset)
         index = dataset.index
-        positions = dataset._positions(np.arange(self.n))  # absolute first sample of each window
-        self.signal = torch.from_numpy(dataset._signal).to(self.device)  # (T_total, C) int8
+        positions = dataset.sample_positions(np.arange(self.n))  # absolute first sample of each window
+        self.signal = torch.from_numpy(dataset.signal).to(self.device)  # (T_total, C) int8
         self.positions = torch.from_numpy(positions).to(self.device)
         self.label = torch.from_numpy(index.label).to(self.device)
         self.subject = torch.from_numpy(index.subject).to(self.device)

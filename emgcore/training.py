@@ -10,6 +10,7 @@ rank takes the same early-stopping decision).
 from __future__ import annotations
 
 import math
+import os
 import random
 import time
 from dataclasses import dataclass
@@ -26,6 +27,10 @@ from tqdm.auto import tqdm
 
 from .io import write_atomic
 from .models import build_model, model_spec
+
+# Deterministic cuBLAS (train_model turns deterministic algorithms on): cuBLAS reads this when its
+# first handle is made, so it is set at import, before any CUDA work; a value already set wins.
+os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -191,35 +196,78 @@ def _checked_loss(loss_fn: LossFn, logits, y, embedding, subject) -> torch.Tenso
     return loss
 
 
+class _RunningSums:
+    """Loss*n and correct-prediction sums kept on the device, read back only when asked.
+
+    Reading a GPU scalar (`.item()`, `int()`, `if tensor:`) waits for every queued kernel, so a
+    loop that reads the loss per batch cannot queue the next batch while the GPU works. The sums
+    are float64 (int64 for counts) and added in batch order, so they equal, bit for bit, the
+    Python floats of per-batch `.item()` calls.
+    """
+
+    def __init__(self, device: torch.device):
+        dtype = torch.float32 if device.type == "mps" else torch.float64  # MPS has no float64
+        self.loss = torch.zeros((), dtype=dtype, device=device)
+        self.correct = torch.zeros((), dtype=torch.int64, device=device)
+        self.seen = 0
+
+    def add(self, loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> None:
+        n = y.shape[0]
+        self.loss += loss.detach().to(self.loss.dtype) * n
+        self.correct += (logits.detach().argmax(dim=1) == y).sum()
+        self.seen += n
+
+    def totals(self) -> tuple[float, int, int]:
+        """(sum of loss*n, correct, n) as Python numbers (one device sync)."""
+        return self.loss.item(), int(self.correct.item()), self.seen
+
+
+CHECK_EVERY = 10  # training batches between reads of the running loss (finiteness, progress bar)
+
+
 def _train_one_epoch(model, loader, optimizer, loss_fn, device, max_batches, progress, epoch):
-    """Return (sum of loss*n, correct, n, seconds) for one training pass over `loader`."""
+    """Return (sum of loss*n, correct, n, seconds) for one training pass over `loader`.
+
+    The running loss is read back every CHECK_EVERY batches and at the end: a non-finite loss
+    stops training with an error naming the batches it came from.
+    """
     model.train()
-    loss_sum, correct, seen = 0.0, 0, 0
+    sums = _RunningSums(device)
     total = len(loader) if hasattr(loader, "__len__") else None
     if max_batches is not None and total is not None:
         total = min(total, max_batches)
     # tqdm.auto's bar calls iter() on a plain iterable once more than it reads from it (an extra
     # shuffle draw, an extra start of DataLoader workers); handing it the iterator avoids that
     bar = tqdm(iter(loader), total=total, desc=f"epoch {epoch:03d}", leave=False, disable=not progress)
+    checked = 0  # batches whose loss is known to be finite
+
+    def check(batches: int) -> None:
+        nonlocal checked
+        loss_sum = sums.loss.item()
+        if not math.isfinite(loss_sum):
+            raise FloatingPointError(f"non-finite training loss at epoch {epoch}, in batches "
+                                     f"{checked}-{batches - 1} (0-based)")
+        checked = batches
+        bar.set_postfix(loss=f"{loss_sum / sums.seen:.4f}")
+
     start = time.perf_counter()
+    i = -1
     for i, batch in enumerate(bar):
         x, y, subject = _split_batch(batch, device)
         logits, embedding = model(x)
         loss = _checked_loss(loss_fn, logits, y, embedding, subject)
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"non-finite training loss {loss.item()} at epoch {epoch}, batch {i}")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        n = y.shape[0]
-        loss_sum += loss.item() * n
-        correct += int((logits.argmax(dim=1) == y).sum())
-        seen += n
-        if i % 10 == 0:
-            bar.set_postfix(loss=f"{loss.item():.4f}")
+        sums.add(loss, logits, y)
+        if (i + 1) % CHECK_EVERY == 0:
+            check(i + 1)
         if max_batches is not None and i + 1 >= max_batches:
             break  # checked after the step so no extra batch is cut
+    if i + 1 > checked:
+        check(i + 1)
     bar.close()
+    loss_sum, correct, seen = sums.totals()
     return loss_sum, correct, seen, time.perf_counter() - start
 
 
@@ -227,16 +275,12 @@ def _train_one_epoch(model, loader, optimizer, loss_fn, device, max_batches, pro
 def _evaluate(model, loader, loss_fn, device):
     """Return (sum of loss*n, correct, n) of `model` in eval mode over `loader`."""
     model.eval()
-    loss_sum, correct, seen = 0.0, 0, 0
+    sums = _RunningSums(device)
     for batch in loader:
         x, y, subject = _split_batch(batch, device)
         logits, embedding = model(x)
-        loss = _checked_loss(loss_fn, logits, y, embedding, subject)
-        n = y.shape[0]
-        loss_sum += loss.item() * n
-        correct += int((logits.argmax(dim=1) == y).sum())
-        seen += n
-    return loss_sum, correct, seen
+        sums.add(_checked_loss(loss_fn, logits, y, embedding, subject), logits, y)
+    return sums.totals()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -145,14 +145,20 @@ class WindowDataset(Dataset):
     def __len__(self) -> int:
         return len(self.index)
 
-    def _positions(self, indices: np.ndarray) -> np.ndarray:
+    @property
+    def signal(self) -> np.ndarray:
+        """Every subject's int8 samples stacked into one (T_total, C) array (read it, do not write)."""
+        return self._signal
+
+    def sample_positions(self, indices: np.ndarray) -> np.ndarray:
+        """Row of `signal` (int64) where each window of `indices` starts."""
         return self._base[self.index.subject[indices]] + self.index.start[indices]
 
     def __getitem__(self, i: int):
         i = int(i)
         if not -len(self) <= i < len(self):
             raise IndexError(f"window {i} out of range for a dataset of {len(self)} windows")
-        position = int(self._positions(np.array([i]))[0])
+        position = int(self.sample_positions(np.array([i]))[0])
         x = np.ascontiguousarray(self._signal[position : position + self.window].T, np.float32)
         return (
             torch.from_numpy(x),
@@ -163,7 +169,7 @@ class WindowDataset(Dataset):
     def __getitems__(self, indices: Sequence[int]):
         """One batch ``(x (B, C, window) float32, y (B,) int64, subject (B,) int64)``."""
         indices = np.asarray(indices, dtype=np.int64)
-        positions = self._positions(indices)
+        positions = self.sample_positions(indices)
         windows = self._signal[positions[:, None] + self._offsets]  # (B, window, C) int8
         x = np.ascontiguousarray(windows.transpose(0, 2, 1), dtype=np.float32)
         return (

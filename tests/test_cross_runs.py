@@ -136,3 +136,28 @@ def test_num_workers_reach_the_training_loader_and_runs_stay_reproducible(tiny):
                         training, seed=0, progress=False)
         runs.append(torch.load(tiny / name / "model.pt")["state_dict"])
     assert all(torch.equal(runs[0][k], runs[1][k]) for k in runs[0])
+
+
+def test_data_on_device_cuts_training_batches_there_and_refuses_what_it_cannot_serve(tiny):
+    from emgcore.cross import _train_loader, model_view
+    from emgcore.device_windows import DeviceWindowBatches
+    from emgcore.preprocess import load_window_index
+    from emgcore.windows import WindowDataset
+
+    index = load_window_index(tiny / "train.npz")
+    view = WindowDataset.from_store(index, tiny / "store")
+    training = {**TRAINING, "data_on_device": True, "device": "cpu"}
+    batches = _train_loader(view, index, "base", training, 0)
+    assert isinstance(batches, DeviceWindowBatches) and batches.batch_size == 64 and batches.n == len(view)
+    for why, loss, source, extra in (("users-per-class", "trp", view, {}),
+                                     ("reads features", "base", model_view(view, "mlp", None), {}),
+                                     ("num_workers is 2", "base", view, {"num_workers": 2})):
+        with pytest.raises(ValueError, match=f"data_on_device.*{why}"):
+            _train_loader(source, index, loss, {**training, **extra}, 0)
+    runs = []
+    for name in ("dev_a", "dev_b"):
+        result = train_cross_run("cnn", "base", tiny / "store", tiny / "train.npz", tiny / "val.npz",
+                                 tiny / name, training, seed=0, progress=False)
+        assert list(result.history["epoch"]) == [1, 2]
+        runs.append(torch.load(tiny / name / "model.pt")["state_dict"])
+    assert all(torch.equal(runs[0][k], runs[1][k]) for k in runs[0])

@@ -154,3 +154,52 @@ def test_one_training_pass_starts_the_loader_once():
                                    lambda lg, y, e, s: torch.nn.functional.cross_entropy(lg, y),
                                    torch.device("cpu"), None, True, 1)
     assert CountingLoader.opened == 1 and seen == 16
+
+
+def nan_at(call_index):
+    """Cross-entropy whose `call_index`-th call (0-based) returns NaN."""
+    calls = []
+
+    def loss(logits, labels, embeddings, subjects):
+        calls.append(None)
+        value = torch.nn.functional.cross_entropy(logits, labels)
+        return value * float("nan") if len(calls) - 1 == call_index else value
+
+    return loss
+
+
+@pytest.mark.parametrize("bad_batch, span", [(13, "10-19"), (30, "30-31"), (0, "0-9")])
+def test_non_finite_training_loss_names_its_batches_and_saves_nothing(tmp_path, bad_batch, span):
+    from emgcore.training import CHECK_EVERY
+
+    assert CHECK_EVERY == 10  # the spans below assume it
+    train, val = loaders(n_train=256, n_val=32, batch=8)  # 32 training batches
+    with pytest.raises(FloatingPointError, match=f"epoch 1, in batches {span}"):
+        train_model(build_model("mhcnn"), train, val, TrainConfig(max_epochs=2), tmp_path,
+                    loss_fn=nan_at(bad_batch), progress=False)
+    assert not (tmp_path / "model.pt").exists() and not (tmp_path / "train_log.csv").exists()
+
+
+def test_training_pass_reads_the_device_once_per_check_interval(monkeypatch):
+    """No per-batch .item()/int()/bool() on the loss or logits: on a GPU each would stall the queue."""
+    from emgcore.training import CHECK_EVERY, _train_one_epoch
+
+    reads = []
+    for name in ("item", "__int__", "__float__", "__bool__"):
+        original = getattr(torch.Tensor, name)
+
+        def counting(self, *args, _original=original, **kwargs):
+            reads.append(None)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, name, counting)
+    torch.manual_seed(0)
+    model = build_model("mhcnn")
+    batches = [(torch.randn(4, 8, 40), torch.randint(0, 5, (4,)), torch.zeros(4, dtype=torch.long))] * 25
+    optimiser = torch.optim.SGD(model.parameters(), lr=0.01)
+    loss_sum, correct, seen, _ = _train_one_epoch(
+        model, batches, optimiser, lambda lg, y, e, s: torch.nn.functional.cross_entropy(lg, y),
+        torch.device("cpu"), None, False, 1)
+    checks = -(-25 // CHECK_EVERY)  # 10, 20 and the last 5
+    assert seen == 100 and 0 <= correct <= 100 and loss_sum > 0
+    assert len(reads) <= checks + 2  # one read per check, plus the final loss and correct totals

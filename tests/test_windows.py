@@ -49,6 +49,19 @@ def test_batches_equal_naive_slicing_for_random_indices():
     assert (int(one_y), int(one_s)) == (index.label[picks[0]], index.subject[picks[0]])
 
 
+
+def test_stacked_signal_and_sample_positions_locate_every_window():
+    """The public view used by device-resident batches: signal rows at sample_positions are the windows."""
+    signals = random_signals()
+    index = random_index(signals)
+    dataset = WindowDataset(index, signals)
+    assert dataset.signal.dtype == np.int8 and dataset.signal.shape == (sum(map(len, signals.values())), 8)
+    positions = dataset.sample_positions(np.arange(len(index)))
+    assert positions.dtype == np.int64
+    for i in range(len(index)):
+        np.testing.assert_array_equal(dataset.signal[positions[i] : positions[i] + W].T,
+                                      naive_window(signals, index, i))
+
 def test_windows_at_signal_end_do_not_leak_into_next_subject():
     signals = random_signals()
     index = WindowIndex([1, 4], [0, 0], [300 - W, 500 - W], [0, 1], W, 2)

@@ -19,11 +19,13 @@ from emgcore.train_cli import torchrun_command  # noqa: E402
 w = snakemake.wildcards
 out_dir = Path(snakemake.output.model).parent
 training = dict(snakemake.params.training, threads=max(1, snakemake.threads // snakemake.params.nproc))
+training.setdefault("device", "auto")  # the GPU of the job when it has one
 if snakemake.params.nproc > 1:
     cfg = write_text_atomic(out_dir / "training.json", json.dumps(training))
     cmd = torchrun_command(snakemake.params.nproc, [
         "--model", w.model, "--loss", w.loss, "--store", snakemake.input.store, "--train", snakemake.input.train,
-        "--val", snakemake.input.val, "--out", out_dir, "--seed", w.seed, "--config", cfg, "--no-progress"])
+        "--val", snakemake.input.val, "--out", out_dir, "--seed", w.seed, "--config", cfg,
+        "--device", training["device"], "--no-progress"])
     print(" ".join(map(str, cmd)), flush=True)
     subprocess.run(cmd, check=True, stdout=sys.stdout, stderr=sys.stderr)
 else:

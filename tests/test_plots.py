@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from emgcore import plots
 from emgcore.plots import plot_per_subject, plot_run_distributions, plot_training_curves
+from tests.test_comparison_plots import record_rows
 
 
 def per_subject_table(n=12):
@@ -52,21 +52,6 @@ def test_run_distributions_written(tmp_path):
         plot_run_distributions([tmp_path / "bad.csv"], tmp_path / "bad.png")
 
 
-def rows_top_to_bottom(monkeypatch):
-    """Make plots._save_figure record the y tick labels of each figure from the top row down."""
-    drawn, save = [], plots._save_figure
-
-    def recording_save(fig, out_path):
-        ax = fig.axes[0]
-        rows = sorted(zip(ax.get_yticks(), (t.get_text() for t in ax.get_yticklabels())))
-        bottom, top = ax.get_ylim()
-        drawn.append([label for _, label in (rows if top < bottom else rows[::-1])])
-        return save(fig, out_path)
-
-    monkeypatch.setattr(plots, "_save_figure", recording_save)
-    return drawn
-
-
 def write_run(root, run, evaluation, values):
     path = root / run / f"per_subject_{evaluation}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -75,7 +60,7 @@ def write_run(root, run, evaluation, values):
 
 
 def test_run_distributions_keep_the_csv_order(tmp_path, monkeypatch):
-    drawn = rows_top_to_bottom(monkeypatch)
+    drawn = record_rows(monkeypatch)
     # worst median first: sorting by median would reverse these
     paths = [write_run(tmp_path, "mhcnn-base-raw-s0", "raw_none", [0.2, 0.3, 0.25]),
              write_run(tmp_path, "mhcnn-base-raw-s0", "raw_zscore", [0.5, 0.4, np.nan]),

@@ -27,9 +27,7 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -48,13 +46,7 @@ MEASURED_612 = {"windows": 95_006_092, "index_s": 42.4, "index_mib": 619.0}
 
 def child(args: list[str]) -> tuple[float, float]:
     """Run this script as a child for one stage; return (wall seconds, peak RSS in MiB)."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, __file__, *args])
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"stage {args} failed")
-    return wall, usage.ru_maxrss / 1024  # Linux reports KiB
+    return pre.run_stage(args, script=__file__)
 
 
 def stage_idle() -> None:

@@ -25,10 +25,10 @@ VARIANTS = ("raw", "segmented", "relabeled", "standard")
 SPLITS = ("train", "val", "test")
 
 
-def run_stage(args: list[str]) -> tuple[float, float]:
-    """Run this script as a child for one stage; return (wall seconds, peak RSS in MiB)."""
+def run_stage(args: list[str], script: str = __file__) -> tuple[float, float]:
+    """Run `script` (default: this one) as a child for one stage; return (wall seconds, peak RSS in MiB)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, __file__, *args])
+    proc = subprocess.Popen([sys.executable, script, *args])
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     if os.waitstatus_to_exitcode(status) != 0:

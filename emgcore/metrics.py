@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .data.labels import REST
+from .tables import require_columns
 
 METRICS = ("acc", "act_acc", "bal_acc", "f1")
 PER_SUBJECT_COLUMNS = ("subject", "n_windows") + METRICS
@@ -108,11 +109,7 @@ def summarise(per_subject: pd.DataFrame) -> pd.DataFrame:
     """
     if not isinstance(per_subject, pd.DataFrame):
         raise TypeError(f"summarise expects a DataFrame, got {type(per_subject).__name__}")
-    missing = [c for c in PER_SUBJECT_COLUMNS if c not in per_subject.columns]
-    if missing:
-        raise ValueError(f"per-subject table lacks columns {missing}; has {list(per_subject.columns)}")
-    if per_subject.empty:
-        raise ValueError("per-subject table has no rows")
+    require_columns(per_subject, PER_SUBJECT_COLUMNS, "per-subject table")
     if per_subject["subject"].duplicated().any():
         raise ValueError("per-subject table lists a subject more than once")
     row: dict[str, float] = {

@@ -16,18 +16,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from emgcore.io import write_atomic  # noqa: E402
+from emgcore.tables import require_columns  # noqa: E402
 
 PER_SUBJECT_REQUIRED = ("subject", "bal_acc", "act_acc")
 TRAIN_LOG_REQUIRED = ("epoch", "train_loss", "val_loss", "train_acc", "val_acc")
 MAX_SUBJECT_TICKS = 40
-
-
-def _require_columns(frame: pd.DataFrame, required, what: str) -> None:
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{what} lacks columns {missing}; has {list(frame.columns)}")
-    if frame.empty:
-        raise ValueError(f"{what} has no rows")
 
 
 def _save_figure(fig, out_path: str | Path) -> Path:
@@ -46,7 +39,7 @@ def _save_figure(fig, out_path: str | Path) -> Path:
 
 def plot_per_subject(per_subject: pd.DataFrame, title: str, out_path: str | Path) -> Path:
     """Plot balanced and active accuracy per subject (sorted by balanced accuracy) with their means."""
-    _require_columns(per_subject, PER_SUBJECT_REQUIRED, "per-subject table")
+    require_columns(per_subject, PER_SUBJECT_REQUIRED, "per-subject table")
     ordered = per_subject.sort_values(["bal_acc", "subject"], kind="stable").reset_index(drop=True)
     rank = np.arange(len(ordered))
     fig, ax = plt.subplots(figsize=(max(6.0, min(16.0, 0.25 * len(ordered))), 4.0))
@@ -80,7 +73,7 @@ def plot_training_curves(train_log_csv: str | Path, out_path: str | Path) -> Pat
     if not train_log_csv.is_file():
         raise FileNotFoundError(f"no training log at {train_log_csv}")
     log = pd.read_csv(train_log_csv)
-    _require_columns(log, TRAIN_LOG_REQUIRED, f"training log {train_log_csv}")
+    require_columns(log, TRAIN_LOG_REQUIRED, f"training log {train_log_csv}")
     best_epoch = int(log.loc[log["val_loss"].idxmin(), "epoch"]) if log["val_loss"].notna().any() else None
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10.0, 4.0))
     for ax, kind, ylabel in ((loss_ax, "loss", "loss"), (acc_ax, "acc", "accuracy")):
@@ -120,7 +113,7 @@ def plot_run_distributions(per_subject_csvs, out_path: str | Path, metric: str =
         if not path.is_file():
             raise FileNotFoundError(f"no per-subject table at {path}")
         table = pd.read_csv(path)
-        _require_columns(table, ("subject", metric), f"per-subject table {path}")
+        require_columns(table, ("subject", metric), f"per-subject table {path}")
         label = _run_label(path)
         if label in tables:
             raise ValueError(f"per-subject tables {sources[label]} and {path} both get the label {label!r}; "
@@ -145,7 +138,7 @@ def _metric_groups(tables, metric: str) -> dict[str, np.ndarray]:
         if not isinstance(table, pd.DataFrame):
             raise TypeError(f"per-subject table {label!r} must be a pandas DataFrame, "
                             f"got {type(table).__name__}")
-        _require_columns(table, ("subject", metric), f"per-subject table {label!r}")
+        require_columns(table, ("subject", metric), f"per-subject table {label!r}")
         values = pd.to_numeric(table[metric], errors="coerce").to_numpy(dtype=float)
         values = values[np.isfinite(values)]
         if values.size == 0:
@@ -219,7 +212,7 @@ def _tau_table(table: pd.DataFrame, metric: str) -> tuple[pd.DataFrame, str]:
     group = "run" if "run" in table.columns else "label"
     if group not in table.columns:
         raise ValueError(f"tau sweep table needs a 'run' or 'label' column; has {list(table.columns)}")
-    _require_columns(table, ("tau", group, f"{metric}_mean", f"{metric}_std"), "tau sweep table")
+    require_columns(table, ("tau", group, f"{metric}_mean", f"{metric}_std"), "tau sweep table")
     out = table.copy()
     try:
         out["tau"] = out["tau"].astype(float)  # parses "inf" and "nan" text too, on pandas 2 and 3
@@ -311,7 +304,7 @@ def plot_latent_summary(summary: pd.DataFrame, out_path: str | Path, metric: str
     `summary` is `emgcore.disentangle.latent.collect_latent_summaries` output. In each panel every
     (measure, classifier) is a point per code, the bar is their mean and the dashed line chance.
     """
-    _require_columns(summary, ("dataset", "measure", "classifier", "code", "task", "chance", metric),
+    require_columns(summary, ("dataset", "measure", "classifier", "code", "task", "chance", metric),
                      "latent summary")
     datasets = list(dict.fromkeys(summary["dataset"]))
     tasks = [t for t in LATENT_TASK_TITLES if t in set(summary["task"])]

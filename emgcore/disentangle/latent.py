@@ -48,6 +48,7 @@ import pandas as pd
 from emgcore.data.labels import REST
 from emgcore.metrics import METRICS, PER_SUBJECT_COLUMNS, per_subject_metrics, summarise
 from emgcore.results import KEY_COLUMNS
+from emgcore.tables import require_columns
 
 CLASSIFIERS = ("knn", "svm", "rf", "ann", "cnn", "lstm")
 CODES = ("p", "s")
@@ -373,11 +374,7 @@ def evaluate_latents(latents, classifiers: Sequence[str] = CLASSIFIERS, seed: in
 def _check_table(table: pd.DataFrame) -> None:
     if not isinstance(table, pd.DataFrame):
         raise TypeError(f"expected the DataFrame from evaluate_latents, got {type(table).__name__}")
-    missing = [c for c in TABLE_COLUMNS if c not in table.columns]
-    if missing:
-        raise ValueError(f"latent table lacks columns {missing}; has {list(table.columns)}")
-    if table.empty:
-        raise ValueError("latent table has no rows")
+    require_columns(table, TABLE_COLUMNS, "latent table")
 
 
 def summarise_latents(table: pd.DataFrame) -> pd.DataFrame:

@@ -8,7 +8,7 @@ CORES ?= all
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv clean dryrun rulegraph
+.PHONY: run test lint format venv clean dryrun rulegraph
 
 venv: $(STAMP)
 
@@ -25,8 +25,20 @@ run: $(STAMP)
 dryrun: $(STAMP)
 	$(BIN)/snakemake -n
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest -q
+
+# ruff (lint + format) over the Python, snakefmt and snakemake --lint over the workflow; `make format` fixes
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/snakefmt --check Snakefile rules/
+	$(BIN)/snakemake --lint --quiet
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	$(BIN)/snakefmt Snakefile rules/
 
 rulegraph: $(STAMP)
 	$(BIN)/snakemake --rulegraph | dot -Tsvg > docs/rulegraph.svg

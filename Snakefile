@@ -23,18 +23,18 @@ include: "rules/report.smk"
 
 
 rule all:
+    default_target: True
     input:
-        "results/results.csv",
-        "results/stats.csv",
-        "results/figures/summary_bal_acc.png",
-        "results/tau_sweep.csv",
+        layout.RESULTS_TABLE,
+        layout.STATS_TABLE,
+        layout.SUMMARY_FIGURE,
+        layout.TAU_SWEEP_TABLE,
         run_figures(all_evaluations()),
         loss_figures(),
         model_figures(),
         pca_figures(),
         dis_figures(),
         dis_summaries(),
-    default_target: True
 
 
 rule cross_mhcnn:
@@ -42,7 +42,7 @@ rule cross_mhcnn:
         summaries(mhcnn_evaluations()),
         run_figures(mhcnn_evaluations()),
         loss_figures(),
-        "results/tau_sweep.csv",
+        layout.TAU_SWEEP_TABLE,
 
 
 rule cross_models:
@@ -65,8 +65,8 @@ rule disentangle:
 rule latent_classify:
     input:
         dis_outputs("latent_scores.csv"),
-        "results/latent_summary.csv" if dis_runs() else [],
-        "results/figures/disentangle/latent_summary.png" if dis_runs() else [],
+        layout.LATENT_SUMMARY_TABLE if dis_runs() else [],
+        layout.LATENT_SUMMARY_FIGURE if dis_runs() else [],
 
 
 rule heatmaps:
@@ -76,5 +76,5 @@ rule heatmaps:
 
 rule stats:
     input:
-        "results/stats.csv",
-        "results/stats_disentangle.csv" if dis_runs() else [],
+        layout.STATS_TABLE,
+        layout.STATS_DISENTANGLE_TABLE if dis_runs() else [],

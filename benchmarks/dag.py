@@ -46,7 +46,7 @@ def timed(args: list[str], workdir: Path) -> tuple[float, str]:
 
 def job_table(output: str) -> dict[str, int]:
     """The 'Job stats' table of a dry run as {rule: count} (with 'total')."""
-    table = output[output.index("Job stats:"):]
+    table = output[output.index("Job stats:") :]
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.MULTILINE)}
 
 
@@ -71,8 +71,14 @@ def bench(name: str, extra: list[str], repeats: int, tmp: Path) -> dict:
                 output = out
     jobs = job_table(output)
     med = {k: statistics.median(v) for k, v in times.items()}
-    return {"preset": name, "args": extra, "jobs": jobs, "seconds": med, "all": times,
-            "dag_s": med["dry run"] - med["parse"]}
+    return {
+        "preset": name,
+        "args": extra,
+        "jobs": jobs,
+        "seconds": med,
+        "all": times,
+        "dag_s": med["dry run"] - med["parse"],
+    }
 
 
 def main() -> None:
@@ -89,8 +95,10 @@ def main() -> None:
             "epn612": ["--configfile", str(REPO / "presets/epn612.yaml"), "--config", f"data_dir={data}"],
             "demo (config.yaml)": [],
         }
-        results = [bench(re.sub(r"\W+", "_", name), extra, a.repeats, tmp) | {"preset": name}
-                   for name, extra in presets.items()]
+        results = [
+            bench(re.sub(r"\W+", "_", name), extra, a.repeats, tmp) | {"preset": name}
+            for name, extra in presets.items()
+        ]
 
     rules = list(dict.fromkeys(r for res in results for r in res["jobs"] if r != "total"))
     header = f"{'rule':<22}" + "".join(f"{res['preset']:>20}" for res in results)
@@ -101,8 +109,9 @@ def main() -> None:
     for step in ("startup", "parse", "dry run", "dry run, verbose"):
         print(f"{step:<22}" + "".join(f"{res['seconds'][step]:>20.2f}" for res in results))
     print(f"{'DAG building':<22}" + "".join(f"{res['dag_s']:>20.2f}" for res in results))
-    print(f"{'ms per job (DAG)':<22}" + "".join(f"{1e3 * res['dag_s'] / res['jobs']['total']:>20.2f}"
-                                               for res in results))
+    print(
+        f"{'ms per job (DAG)':<22}" + "".join(f"{1e3 * res['dag_s'] / res['jobs']['total']:>20.2f}" for res in results)
+    )
     print(f"load average (1, 5, 15 min) after the run: {os.getloadavg()} on {os.cpu_count()} cores")
     print(json.dumps(results))
 

@@ -10,9 +10,9 @@ channels (300 repetitions x ~1000 samples: 612 users make 1.47 GB, like EPN-612'
 30.6 M, the raw-variant training index at stride 2). Throughput does not depend on the signal
 values, and this takes seconds instead of the hours of writing and ingesting 612 users' JSON.
 `--users` scales signals and windows down. The signals and window index go to the device once
-through `emgcore.device_windows.DeviceWindowBatches`; each batch is cut there by one gather.
+through `emgcore.preprocess.device_batches.DeviceWindowBatches`; each batch is cut there by one gather.
 
-Each step is the pipeline's own: `emgcore.training._train_one_epoch` (MHCNN forward,
+Each step is the pipeline's own: `emgcore.cross.training._train_one_epoch` (MHCNN forward,
 cross-entropy, backward, Adam; loss and accuracy are summed on the device and read back every
 `CHECK_EVERY` batches, as in every training job), with the model, Adam and batch size of
 `benchmarks/throughput.py`, and
@@ -38,7 +38,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from benchmarks import throughput as tp  # needs the sys.path insert above (run as a script)
+from benchmarks import throughput as tp  # noqa: E402 (needs the sys.path insert above: run as a script)
 
 EPN612_USERS, EPN612_TRAIN_WINDOWS = 612, 30_600_000  # raw training windows at stride 2 (BENCHMARKS.md)
 SAMPLES_PER_USER = 300 * 1000  # 300 repetitions of ~1000 samples (5 s at 200 Hz)
@@ -64,15 +64,16 @@ class RandomSignals(Mapping):
 
 def synthetic_dataset(users: int, samples: int, windows_per_user: int, seed: int):
     """A WindowDataset of ``users`` random signals, each with ``windows_per_user`` distinct sorted starts."""
-    from emgcore.preprocess import WindowIndex
-    from emgcore.windows import WindowDataset
+    from emgcore.preprocess.window_dataset import WindowDataset
+    from emgcore.preprocess.window_index import WindowIndex
 
     grid = (samples - tp.WINDOW) // tp.STRIDE + 1  # window starts on the stride grid
     if windows_per_user > grid:
         raise SystemExit(f"--samples {samples} holds only {grid} windows at stride {tp.STRIDE}")
     rng = np.random.default_rng(seed)
-    starts = np.concatenate([np.sort(rng.choice(grid, windows_per_user, replace=False)) * tp.STRIDE
-                             for _ in range(users)])
+    starts = np.concatenate(
+        [np.sort(rng.choice(grid, windows_per_user, replace=False)) * tp.STRIDE for _ in range(users)]
+    )
     n = users * windows_per_user
     subject = np.repeat(np.arange(users, dtype=np.int32), windows_per_user)
     label = rng.integers(0, N_CLASSES, size=n, dtype=np.int8)
@@ -99,14 +100,15 @@ def main() -> None:
 
     import torch
 
-    from emgcore.device_windows import DeviceWindowBatches
-    from emgcore.training import _train_one_epoch, cross_entropy_loss
+    from emgcore.cross.training import _train_one_epoch, cross_entropy_loss
+    from emgcore.preprocess.device_batches import DeviceWindowBatches
 
     device = torch.device(a.device)
     cuda = device.type == "cuda"
     if cuda and not torch.cuda.is_available():
-        raise SystemExit(f"CUDA is not available (torch {torch.__version__}); run with --device cpu "
-                         "for a smoke run on the CPU")
+        raise SystemExit(
+            f"CUDA is not available (torch {torch.__version__}); run with --device cpu for a smoke run on the CPU"
+        )
     torch.set_num_threads(a.threads)
 
     def sync() -> None:
@@ -126,9 +128,12 @@ def main() -> None:
     if a.warmup + a.batches > len(batches):
         raise SystemExit(f"one epoch has {len(batches)} batches, fewer than --warmup + --batches")
     signal_mb = dataset.signal.nbytes / 1e6
-    print(f"{a.users} users, {n:,} windows (built in {build_s:.1f} s); on {device}: int8 signals "
-          f"{signal_mb:,.0f} MB + index {batches.nbytes / 1e6 - signal_mb:,.0f} MB, copied in "
-          f"{to_device_s:.1f} s", flush=True)
+    print(
+        f"{a.users} users, {n:,} windows (built in {build_s:.1f} s); on {device}: int8 signals "
+        f"{signal_mb:,.0f} MB + index {batches.nbytes / 1e6 - signal_mb:,.0f} MB, copied in "
+        f"{to_device_s:.1f} s",
+        flush=True,
+    )
 
     t0 = time.perf_counter()
     batches.order(0).to(device)
@@ -146,8 +151,9 @@ def main() -> None:
         sync()
         start = time.perf_counter()
         with autocast:
-            _, _, seen, _ = _train_one_epoch(net, itertools.islice(stream, count), optimizer,
-                                             cross_entropy_loss, device, count, False, 1)
+            _, _, seen, _ = _train_one_epoch(
+                net, itertools.islice(stream, count), optimizer, cross_entropy_loss, device, count, False, 1
+            )
         sync()
         return time.perf_counter() - start, seen
 
@@ -157,24 +163,50 @@ def main() -> None:
     epoch_s = EPN612_TRAIN_WINDOWS / rate + shuffle_s * EPN612_TRAIN_WINDOWS / n
     peak = torch.cuda.max_memory_allocated(device) if cuda else None
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
-    flags = ", ".join(f for f, on in (("bf16 autocast", a.bf16), ("torch.compile", a.compile),
-                                      ("deterministic", a.deterministic)) if on) or "fp32"
+    flags = (
+        ", ".join(
+            f
+            for f, on in (("bf16 autocast", a.bf16), ("torch.compile", a.compile), ("deterministic", a.deterministic))
+            if on
+        )
+        or "fp32"
+    )
     name = torch.cuda.get_device_name(device) if cuda else f"CPU, {a.threads} threads"
-    print(f"MHCNN training step (forward, cross-entropy, backward, Adam), batch {a.batch_size}, {flags}; "
-          f"{name}, torch {torch.__version__}")
+    print(
+        f"MHCNN training step (forward, cross-entropy, backward, Adam), batch {a.batch_size}, {flags}; "
+        f"{name}, torch {torch.__version__}"
+    )
     print(f"  warm-up {a.warmup} batches: {warm_s:.1f} s; timed {a.batches} batches: {seconds:.2f} s")
     print(f"  {rate:,.0f} windows/s ({1e3 * seconds / a.batches:.2f} ms per batch)")
     print(f"  drawing one epoch's order of {n:,} windows: {shuffle_s:.2f} s")
     print(f"  full EPN-612 epoch ({EPN612_TRAIN_WINDOWS / 1e6:.1f} M windows), extrapolated: {epoch_s:,.1f} s")
     gpu_memory = f"{peak / 2**30:.2f} GiB" if cuda else "n/a on CPU"
     print(f"  peak GPU memory (max_memory_allocated): {gpu_memory}; peak host RSS {rss / 2**30:.2f} GiB")
-    print(json.dumps({"device": name, "torch": torch.__version__, "users": a.users, "windows": n,
-                      "batch_size": a.batch_size, "bf16": a.bf16, "compile": a.compile,
-                      "deterministic": a.deterministic, "warmup": a.warmup, "batches": a.batches,
-                      "seconds": seconds, "windows_per_s": rate, "shuffle_s": shuffle_s,
-                      "epoch_s_extrapolated": epoch_s, "device_data_bytes": batches.nbytes,
-                      "peak_gpu_bytes": peak, "peak_rss_bytes": rss, "build_s": build_s,
-                      "to_device_s": to_device_s}))
+    print(
+        json.dumps(
+            {
+                "device": name,
+                "torch": torch.__version__,
+                "users": a.users,
+                "windows": n,
+                "batch_size": a.batch_size,
+                "bf16": a.bf16,
+                "compile": a.compile,
+                "deterministic": a.deterministic,
+                "warmup": a.warmup,
+                "batches": a.batches,
+                "seconds": seconds,
+                "windows_per_s": rate,
+                "shuffle_s": shuffle_s,
+                "epoch_s_extrapolated": epoch_s,
+                "device_data_bytes": batches.nbytes,
+                "peak_gpu_bytes": peak,
+                "peak_rss_bytes": rss,
+                "build_s": build_s,
+                "to_device_s": to_device_s,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

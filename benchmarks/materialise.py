@@ -35,7 +35,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks import preprocess as pre  # needs the sys.path insert above (run as a script)
+from benchmarks import preprocess as pre  # noqa: E402 (needs the sys.path insert above: run as a script)
 
 WINDOW, STRIDE, REST_SUBSAMPLE = 40, 2, 4
 EPN612_USERS = 612
@@ -54,12 +54,13 @@ def stage_idle() -> None:
     import h5py  # noqa: F401
     import pandas  # noqa: F401
 
-    from emgcore.preprocess import build_window_index  # noqa: F401
+    from emgcore.preprocess.window_index import build_window_index  # noqa: F401
 
 
 def stage_materialise(work: Path) -> None:
     from emgcore.data.store import iter_store
-    from emgcore.preprocess import build_window_index, rest_threshold
+    from emgcore.preprocess.segmentation import rest_threshold
+    from emgcore.preprocess.window_index import build_window_index
 
     subjects = pre._splits(work)
     threshold = rest_threshold(iter_store(work / "store", subjects["train"]), WINDOW, STRIDE)
@@ -69,8 +70,14 @@ def stage_materialise(work: Path) -> None:
         for split in pre.SPLITS:
             xs, ys = [], []
             for rec in iter_store(work / "store", subjects[split]):
-                index = build_window_index([rec], variant, WINDOW, STRIDE, REST_SUBSAMPLE,
-                                           threshold=threshold if variant == "standard" else None)
+                index = build_window_index(
+                    [rec],
+                    variant,
+                    WINDOW,
+                    STRIDE,
+                    REST_SUBSAMPLE,
+                    threshold=threshold if variant == "standard" else None,
+                )
                 windows = rec.signal[index.start[:, None] + offsets]  # (n, 40, 8) int8
                 xs.append(np.ascontiguousarray(windows.transpose(0, 2, 1), dtype=np.float32))
                 ys.append(index.label.astype(np.int64))
@@ -93,8 +100,7 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=REPO / "benchmarks/out/materialise")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--keep", action="store_true", help="keep the data afterwards")
-    ap.add_argument("--stage", choices=["generate", "ingest", "lazy", "materialise", "idle"],
-                    help=argparse.SUPPRESS)
+    ap.add_argument("--stage", choices=["generate", "ingest", "lazy", "materialise", "idle"], help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.stage:
         work = a.workdir
@@ -108,8 +114,11 @@ def main() -> None:
 
     _, idle_rss = child(["--stage", "idle"])
     print(f"child floor (python + numpy/pandas/h5py + emgcore): peak RSS {idle_rss:.0f} MiB\n")
-    print(f"{'users':>5} {'windows':>11} {'float32 GiB':>11} | {'lazy s':>7} {'lazy MiB':>9} | "
-          f"{'mat. s':>7} {'mat. MiB':>9} | {'RSS ratio':>9} {'time ratio':>10}", flush=True)
+    print(
+        f"{'users':>5} {'windows':>11} {'float32 GiB':>11} | {'lazy s':>7} {'lazy MiB':>9} | "
+        f"{'mat. s':>7} {'mat. MiB':>9} | {'RSS ratio':>9} {'time ratio':>10}",
+        flush=True,
+    )
     rows = []
     for n in a.users:
         work = a.workdir / f"u{n}"
@@ -125,31 +134,51 @@ def main() -> None:
         n_windows = sum(v[0] for v in counts.values() if isinstance(v, list))
         mat = json.loads((work / "materialised.json").read_text())
         assert mat["windows"] == n_windows, (mat, n_windows)
-        row = {"users": n, "windows": n_windows, "float32_gib": mat["bytes"] / 2**30, "lazy_s": lazy_s,
-               "lazy_mib": lazy_rss, "mat_s": mat_s, "mat_mib": mat_rss,
-               "index_mb": sum(f.stat().st_size for f in (work / "windows").glob("*.npz")) / 1e6}
+        row = {
+            "users": n,
+            "windows": n_windows,
+            "float32_gib": mat["bytes"] / 2**30,
+            "lazy_s": lazy_s,
+            "lazy_mib": lazy_rss,
+            "mat_s": mat_s,
+            "mat_mib": mat_rss,
+            "index_mb": sum(f.stat().st_size for f in (work / "windows").glob("*.npz")) / 1e6,
+        }
         rows.append(row)
-        print(f"{n:>5} {n_windows:>11,} {row['float32_gib']:>11.2f} | {lazy_s:>7.1f} {lazy_rss:>9.0f} | "
-              f"{mat_s:>7.1f} {mat_rss:>9.0f} | {mat_rss / lazy_rss:>9.1f} {mat_s / lazy_s:>10.2f}", flush=True)
+        print(
+            f"{n:>5} {n_windows:>11,} {row['float32_gib']:>11.2f} | {lazy_s:>7.1f} {lazy_rss:>9.0f} | "
+            f"{mat_s:>7.1f} {mat_rss:>9.0f} | {mat_rss / lazy_rss:>9.1f} {mat_s / lazy_s:>10.2f}",
+            flush=True,
+        )
         if not a.keep:
             shutil.rmtree(work)
 
     ns = [r["users"] for r in rows]
-    est = {k: fit_612(ns, [r[k] for r in rows]) for k in ("windows", "float32_gib", "lazy_s", "lazy_mib",
-                                                           "mat_s", "mat_mib", "index_mb")}
+    est = {
+        k: fit_612(ns, [r[k] for r in rows])
+        for k in ("windows", "float32_gib", "lazy_s", "lazy_mib", "mat_s", "mat_mib", "index_mb")
+    }
     print(f"\nlinear extrapolation to {EPN612_USERS} users (least squares over N = {ns}):")
-    print(f"  windows (12 sets, stride 2)   {est['windows'] / 1e6:8.1f} M   "
-          f"(measured at 612 users: {MEASURED_612['windows'] / 1e6:.1f} M)")
-    print(f"  lazy index path               {est['lazy_s']:8.0f} s   peak RSS {est['lazy_mib']:8.0f} MiB   "
-          f"indexes on disk {est['index_mb'] / 1e3:.2f} GB\n"
-          f"    (measured at 612 users: {MEASURED_612['index_s']:.0f} s, peak RSS {MEASURED_612['index_mib']:.0f} MiB)")
-    print(f"  materialise everything        {est['mat_s']:8.0f} s   peak RSS {est['mat_mib'] / 1024:8.1f} GiB  "
-          f"(arrays alone {est['float32_gib']:.1f} GiB)")
-    print(f"\nHEADLINE at {EPN612_USERS} users: materialising needs {est['mat_mib'] / est['lazy_mib']:.0f}x the "
-          f"peak memory of the lazy index path ({est['mat_mib'] / 1024:.0f} GiB vs {est['lazy_mib']:.0f} MiB), "
-          f"and {est['mat_s'] / est['lazy_s']:.1f}x its wall time (both extrapolated); against the lazy path "
-          f"measured at 612 users: {est['mat_mib'] / MEASURED_612['index_mib']:.0f}x the memory, "
-          f"{est['mat_s'] / MEASURED_612['index_s']:.1f}x the time")
+    print(
+        f"  windows (12 sets, stride 2)   {est['windows'] / 1e6:8.1f} M   "
+        f"(measured at 612 users: {MEASURED_612['windows'] / 1e6:.1f} M)"
+    )
+    print(
+        f"  lazy index path               {est['lazy_s']:8.0f} s   peak RSS {est['lazy_mib']:8.0f} MiB   "
+        f"indexes on disk {est['index_mb'] / 1e3:.2f} GB\n"
+        f"    (measured at 612 users: {MEASURED_612['index_s']:.0f} s, peak RSS {MEASURED_612['index_mib']:.0f} MiB)"
+    )
+    print(
+        f"  materialise everything        {est['mat_s']:8.0f} s   peak RSS {est['mat_mib'] / 1024:8.1f} GiB  "
+        f"(arrays alone {est['float32_gib']:.1f} GiB)"
+    )
+    print(
+        f"\nHEADLINE at {EPN612_USERS} users: materialising needs {est['mat_mib'] / est['lazy_mib']:.0f}x the "
+        f"peak memory of the lazy index path ({est['mat_mib'] / 1024:.0f} GiB vs {est['lazy_mib']:.0f} MiB), "
+        f"and {est['mat_s'] / est['lazy_s']:.1f}x its wall time (both extrapolated); against the lazy path "
+        f"measured at 612 users: {est['mat_mib'] / MEASURED_612['index_mib']:.0f}x the memory, "
+        f"{est['mat_s'] / MEASURED_612['index_s']:.1f}x the time"
+    )
     print(f"load average (1, 5, 15 min) after the run: {os.getloadavg()} on {os.cpu_count()} cores")
     print(json.dumps({"rows": rows, "extrapolated_612": est, "idle_rss_mib": idle_rss, "load_avg": os.getloadavg()}))
 

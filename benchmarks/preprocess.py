@@ -37,8 +37,9 @@ def run_stage(args: list[str], script: str = __file__) -> tuple[float, float]:
 
 
 def stage_generate(work: Path, users: int, seed: int) -> None:
-    from emgcore.data.synthetic import epn612_scale_config, write_synthetic_dataset
     import dataclasses
+
+    from emgcore.data.synthetic import epn612_scale_config, write_synthetic_dataset
 
     cfg = dataclasses.replace(epn612_scale_config(seed), n_train_users=users // 2, n_test_users=users - users // 2)
     write_synthetic_dataset(work / "raw", cfg)
@@ -51,9 +52,8 @@ def stage_ingest(work: Path, workers: int) -> None:
 
 
 def _splits(work: Path):
-    from emgcore.config import proportional_splits
     from emgcore.data.ingest import read_manifest
-    from emgcore.splits import EPN612_SPLITS, split_subjects
+    from emgcore.data.splits import EPN612_SPLITS, proportional_splits, split_subjects
 
     manifest = read_manifest(work / "manifest.csv")
     n_train = int((manifest.group == "training").sum())
@@ -64,7 +64,8 @@ def _splits(work: Path):
 
 def stage_windows(work: Path) -> None:
     from emgcore.data.store import iter_store
-    from emgcore.preprocess import build_window_index, rest_threshold, save_window_index
+    from emgcore.preprocess.segmentation import rest_threshold
+    from emgcore.preprocess.window_index import build_window_index, save_window_index
 
     subjects = _splits(work)
     t0 = time.perf_counter()
@@ -73,8 +74,14 @@ def stage_windows(work: Path) -> None:
     for variant in VARIANTS:
         for split in SPLITS:
             t0 = time.perf_counter()
-            index = build_window_index(iter_store(work / "store", subjects[split]), variant, 40, 2, 4,
-                                       threshold=threshold if variant == "standard" else None)
+            index = build_window_index(
+                iter_store(work / "store", subjects[split]),
+                variant,
+                40,
+                2,
+                4,
+                threshold=threshold if variant == "standard" else None,
+            )
             save_window_index(work / "windows" / f"{split}_{variant}.npz", index)
             counts[f"{split}_{variant}"] = (len(index), round(time.perf_counter() - t0, 1))
     (work / "window_counts.json").write_text(json.dumps(counts, indent=1))
@@ -111,8 +118,10 @@ def main() -> None:
     index_mb = sum(f.stat().st_size for f in (work / "windows").glob("*.npz")) / 1e6
     pre_wall = rows["ingest"][0] + rows["windows"][0]
     pre_rss = max(rows["ingest"][1], rows["windows"][1])
-    print(f"\nusers {a.users}: JSON {json_gb:.2f} GB, int8 store {store_gb:.2f} GB, "
-          f"{n_windows:,} windows over 4 variants x 3 splits in {index_mb:.0f} MB of indexes")
+    print(
+        f"\nusers {a.users}: JSON {json_gb:.2f} GB, int8 store {store_gb:.2f} GB, "
+        f"{n_windows:,} windows over 4 variants x 3 splits in {index_mb:.0f} MB of indexes"
+    )
     print(f"preprocessing (ingest + threshold + 12 indexes): {pre_wall:.1f} s wall, peak RSS {pre_rss:.0f} MiB")
     print(f"as float32 (40 x 8 per window) those windows would take {n_windows * 40 * 8 * 4 / 2**30:.1f} GiB")
     print(json.dumps(counts))

@@ -48,8 +48,12 @@ def user_stream(seed: int, min_samples: int) -> np.ndarray:
 
 def pct(values_ns: np.ndarray) -> dict:
     us = values_ns / 1e3
-    return {"median_us": float(np.median(us)), "p99_us": float(np.percentile(us, 99)),
-            "max_us": float(us.max()), "mean_us": float(us.mean())}
+    return {
+        "median_us": float(np.median(us)),
+        "p99_us": float(np.percentile(us, 99)),
+        "max_us": float(us.max()),
+        "mean_us": float(us.mean()),
+    }
 
 
 def main() -> None:
@@ -64,8 +68,8 @@ def main() -> None:
 
     import torch
 
+    from emgcore.cross.running_norm import RunningNorm
     from emgcore.models.mhcnn import MHCNN
-    from emgcore.normalization import RunningNorm
 
     torch.set_num_threads(1)
     total = a.warmup + a.windows
@@ -75,7 +79,7 @@ def main() -> None:
     norm = RunningNorm(mean0, std0, tau=a.tau, prior_count=a.prior_count)
     model = MHCNN().eval()
 
-    norm.update(signal[:WINDOW - a.stride])  # the stream before the first window's last new samples
+    norm.update(signal[: WINDOW - a.stride])  # the stream before the first window's last new samples
     times = np.empty((total, 4), dtype=np.int64)  # update, transform, forward, whole step
     classes = np.empty(total, dtype=np.int64)
     clock = time.perf_counter_ns
@@ -91,24 +95,35 @@ def main() -> None:
             classes[k] = int(logits.argmax(dim=1))
             t3 = clock()
             times[k] = (t1 - t0, t2 - t1, t3 - t2, t3 - t0)
-    times = times[a.warmup:]
+    times = times[a.warmup :]
     steps = {name: pct(times[:, i]) for i, name in enumerate(("update", "transform", "forward", "total"))}
-    print(f"streaming inference, 1 thread (torch {torch.__version__}), {a.windows:,} windows at stride "
-          f"{a.stride} ({a.stride * 5} ms of new signal each at 200 Hz) after {a.warmup} warm-up, tau {a.tau:g}:")
+    print(
+        f"streaming inference, 1 thread (torch {torch.__version__}), {a.windows:,} windows at stride "
+        f"{a.stride} ({a.stride * 5} ms of new signal each at 200 Hz) after {a.warmup} warm-up, tau {a.tau:g}:"
+    )
     print(f"  {'step':<28} {'median':>9} {'p99':>9} {'max':>9}   (microseconds)")
-    labels = {"update": f"RunningNorm.update ({a.stride} smp)", "transform": "RunningNorm.transform (8x40)",
-              "forward": "MHCNN forward + argmax", "total": "per new window"}
+    labels = {
+        "update": f"RunningNorm.update ({a.stride} smp)",
+        "transform": "RunningNorm.transform (8x40)",
+        "forward": "MHCNN forward + argmax",
+        "total": "per new window",
+    }
     for name, label in labels.items():
         s = steps[name]
         print(f"  {label:<28} {s['median_us']:>9.1f} {s['p99_us']:>9.1f} {s['max_us']:>9.1f}")
     total_s = steps["total"]
     verdict = "meets" if total_s["p99_us"] < 1000 else "misses"
-    print(f"\nper new window: median {total_s['median_us'] / 1e3:.3f} ms, p99 {total_s['p99_us'] / 1e3:.3f} ms "
-          f"-> {verdict} the 1 ms target at the 99th percentile; real-time budget at stride {a.stride}: "
-          f"{a.stride * 5} ms")
+    print(
+        f"\nper new window: median {total_s['median_us'] / 1e3:.3f} ms, p99 {total_s['p99_us'] / 1e3:.3f} ms "
+        f"-> {verdict} the 1 ms target at the 99th percentile; real-time budget at stride {a.stride}: "
+        f"{a.stride * 5} ms"
+    )
     print(f"load average (1, 5, 15 min) after the run: {os.getloadavg()} on {os.cpu_count()} cores")
-    print(json.dumps({"steps": steps, "windows": a.windows, "stride": a.stride, "tau": a.tau,
-                      "load_avg": os.getloadavg()}))
+    print(
+        json.dumps(
+            {"steps": steps, "windows": a.windows, "stride": a.stride, "tau": a.tau, "load_avg": os.getloadavg()}
+        )
+    )
 
 
 if __name__ == "__main__":

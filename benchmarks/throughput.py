@@ -6,7 +6,7 @@
 N synthetic users in the EPN-612 layout are written and ingested (benchmarks/preprocess.py's
 stages; skipped when ``--workdir`` already holds a store), and the raw-variant training windows
 at stride 2 are indexed. The same windows then feed the same MHCNN training step
-(``emgcore.training._train_one_epoch``: forward, cross-entropy, backward, Adam), batch 512,
+(``emgcore.cross.training._train_one_epoch``: forward, cross-entropy, backward, Adam), batch 512,
 ``torch.set_num_threads(2)``, from three sources:
 
 * ``lazy``:         ``WindowDataset`` (int8 signals + integer index) through ``make_loader``
@@ -40,7 +40,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks import preprocess as pre  # needs the sys.path insert above (run as a script)
+from benchmarks import preprocess as pre  # noqa: E402 (needs the sys.path insert above: run as a script)
 
 WINDOW, STRIDE, REST_SUBSAMPLE = 40, 2, 4
 BATCH_SIZE, LR = 512, 1e-4  # every timed training step: batch size and Adam learning rate
@@ -81,11 +81,23 @@ class TensorBatches:
 def prepare(work: Path, users: int, seed: int) -> None:
     if not (work / "manifest.csv").exists():
         work.mkdir(parents=True, exist_ok=True)
-        for stage, fn in (("generate", lambda: pre.stage_generate(work, users, seed)),
-                          ("ingest", lambda: pre.stage_ingest(work, 2))):
+        for stage in ("generate", "ingest"):  # each in a process of its own (see --stage)
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, __file__, "--stage", stage, "--workdir", str(work),
-                            "--users", str(users), "--seed", str(seed)], check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--stage",
+                    stage,
+                    "--workdir",
+                    str(work),
+                    "--users",
+                    str(users),
+                    "--seed",
+                    str(seed),
+                ],
+                check=True,
+            )
             print(f"{stage} {users} users: {time.perf_counter() - t0:.1f} s", flush=True)
         import shutil
 
@@ -114,8 +126,8 @@ def main() -> None:
     from torch.utils.data import DataLoader, TensorDataset
 
     from emgcore.data.store import iter_store
-    from emgcore.preprocess import build_window_index
-    from emgcore.windows import WindowDataset, make_loader
+    from emgcore.preprocess.window_dataset import WindowDataset, make_loader
+    from emgcore.preprocess.window_index import build_window_index
 
     torch.set_num_threads(a.threads)
     train = pre._splits(a.workdir)["train"]
@@ -123,9 +135,11 @@ def main() -> None:
     lazy = WindowDataset.from_store(index, a.workdir / "store")
     x, y, s = lazy.__getitems__(np.arange(len(lazy)))  # the same windows, materialised once
     int8_mb = lazy.signal.nbytes / 1e6
-    print(f"{len(train)} training users, {len(index):,} raw windows at stride {STRIDE}: int8 signals "
-          f"{int8_mb:.0f} MB + index {len(index) * 17 / 1e6:.0f} MB (lazy) vs float32 tensor "
-          f"{x.numpy().nbytes / 1e6:.0f} MB (materialised)")
+    print(
+        f"{len(train)} training users, {len(index):,} raw windows at stride {STRIDE}: int8 signals "
+        f"{int8_mb:.0f} MB + index {len(index) * 17 / 1e6:.0f} MB (lazy) vs float32 tensor "
+        f"{x.numpy().nbytes / 1e6:.0f} MB (materialised)"
+    )
     need = (a.warmup + a.batches) * a.batch_size
     if len(index) < need:
         raise SystemExit(f"only {len(index)} windows, need {need}: use more --users or fewer --batches")
@@ -133,8 +147,9 @@ def main() -> None:
     feeds = {
         "lazy": lambda seed: make_loader(lazy, batch_size=a.batch_size, shuffle=True, seed=seed),
         "tensor": lambda seed: TensorBatches(x, y, s, a.batch_size, seed),
-        "tensor-dl": lambda seed: DataLoader(TensorDataset(x, y, s), batch_size=a.batch_size, shuffle=True,
-                                             generator=torch.Generator().manual_seed(seed)),
+        "tensor-dl": lambda seed: DataLoader(
+            TensorDataset(x, y, s), batch_size=a.batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed)
+        ),
     }
     loss_fn = torch.nn.CrossEntropyLoss()
 
@@ -146,7 +161,7 @@ def main() -> None:
             self.batches = iter(feeds[feed](a.seed))
 
         def step(self) -> int:
-            x, y, _ = next(self.batches)  # as emgcore.training._train_one_epoch does it
+            x, y, _ = next(self.batches)  # as emgcore.cross.training._train_one_epoch does it
             logits, _ = self.model(x.float())
             loss = loss_fn(logits, y.long())
             self.optimizer.zero_grad(set_to_none=True)
@@ -174,7 +189,7 @@ def main() -> None:
         names = list(feeds)
         seconds = {f: [] for f in feeds}
         for b in range(a.batches):
-            for f in names[b % len(names):] + names[:b % len(names)]:
+            for f in names[b % len(names) :] + names[: b % len(names)]:
                 t0 = time.perf_counter()
                 workers[f].step()
                 seconds[f].append(time.perf_counter() - t0)
@@ -187,32 +202,55 @@ def main() -> None:
             train_s[f].append(v)
         for f, v in interleaved(Feeder).items():
             feed_s[f].append(v)
-        print(f"repeat {r + 1}: " + ", ".join(f"{f} {a.batch_size / np.median(train_s[f][-1]):,.0f} win/s"
-                                              for f in feeds), flush=True)
+        print(
+            f"repeat {r + 1}: "
+            + ", ".join(f"{f} {a.batch_size / np.median(train_s[f][-1]):,.0f} win/s" for f in feeds),
+            flush=True,
+        )
 
     def rates(samples) -> dict:
         all_s = np.concatenate(samples)
-        return {"median": a.batch_size / float(np.median(all_s)), "mean": a.batch_size / float(all_s.mean()),
-                "p90_batch_ms": 1e3 * float(np.percentile(all_s, 90))}
+        return {
+            "median": a.batch_size / float(np.median(all_s)),
+            "mean": a.batch_size / float(all_s.mean()),
+            "p90_batch_ms": 1e3 * float(np.percentile(all_s, 90)),
+        }
 
     train = {f: rates(v) for f, v in train_s.items()}
     feed = {f: rates(v) for f, v in feed_s.items()}
-    print(f"\nMHCNN training step (forward, cross-entropy, backward, Adam), batch {a.batch_size}, "
-          f"{a.threads} threads, torch {torch.__version__}, CPU; {a.repeats} x {a.batches} batches per feed "
-          f"after {a.warmup} warm-up, feeds interleaved batch by batch:")
+    print(
+        f"\nMHCNN training step (forward, cross-entropy, backward, Adam), batch {a.batch_size}, "
+        f"{a.threads} threads, torch {torch.__version__}, CPU; {a.repeats} x {a.batches} batches per feed "
+        f"after {a.warmup} warm-up, feeds interleaved batch by batch:"
+    )
     print(f"  {'feed':<10} {'train win/s (median batch)':>27} {'(mean)':>9} {'feed alone win/s':>17}")
     for f in feeds:
         print(f"  {f:<10} {train[f]['median']:>27,.0f} {train[f]['mean']:>9,.0f} {feed[f]['median']:>17,.0f}")
     ratio = train["lazy"]["median"] / train["tensor"]["median"]
-    print(f"\nlazy / materialised tensor training throughput: {ratio:.3f} (mean-based "
-          f"{train['lazy']['mean'] / train['tensor']['mean']:.3f}; lazy / DataLoader(TensorDataset): "
-          f"{train['lazy']['median'] / train['tensor-dl']['median']:.2f}); data feed per window: lazy "
-          f"{1e6 / feed['lazy']['median']:.2f} us, tensor {1e6 / feed['tensor']['median']:.2f} us, training step per "
-          f"window {1e6 / train['lazy']['median']:.0f} us")
-    print(f"one EPN-612 epoch (30.6 M windows at stride 2) at the lazy rate: "
-          f"{30.6e6 / train['lazy']['median'] / 3600:.1f} h on this CPU")
-    print(json.dumps({"windows": len(index), "train": train, "feed": feed, "threads": a.threads,
-                      "batch_size": a.batch_size, "cpu_count": os.cpu_count(), "load_avg": os.getloadavg()}))
+    print(
+        f"\nlazy / materialised tensor training throughput: {ratio:.3f} (mean-based "
+        f"{train['lazy']['mean'] / train['tensor']['mean']:.3f}; lazy / DataLoader(TensorDataset): "
+        f"{train['lazy']['median'] / train['tensor-dl']['median']:.2f}); data feed per window: lazy "
+        f"{1e6 / feed['lazy']['median']:.2f} us, tensor {1e6 / feed['tensor']['median']:.2f} us, training step per "
+        f"window {1e6 / train['lazy']['median']:.0f} us"
+    )
+    print(
+        f"one EPN-612 epoch (30.6 M windows at stride 2) at the lazy rate: "
+        f"{30.6e6 / train['lazy']['median'] / 3600:.1f} h on this CPU"
+    )
+    print(
+        json.dumps(
+            {
+                "windows": len(index),
+                "train": train,
+                "feed": feed,
+                "threads": a.threads,
+                "batch_size": a.batch_size,
+                "cpu_count": os.cpu_count(),
+                "load_avg": os.getloadavg(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -1,39 +1,42 @@
-# Config validation, split and run-name helpers, target lists, input functions.
+# Config validation, typed settings, target lists and input functions. Every path comes from
+# emgcore.layout; every default from config.yaml (checked by schemas/config.schema.yaml).
 import sys
-from pathlib import Path
 
 from snakemake.utils import validate
 
 sys.path.insert(0, workflow.basedir)  # emgcore importable without installation
 
-from emgcore.config import resolve_splits, run_name  # noqa: E402
-
+from emgcore import layout  # noqa: E402
+from emgcore.data.splits import SPLIT_NAMES, check_splits  # noqa: E402
+from emgcore.preprocess.segmentation import VARIANTS  # noqa: E402
+from emgcore.settings import TrainingSettings, training_job_threads  # noqa: E402
 
 validate(config, schema="../schemas/config.schema.yaml")
 
 ENV = "../envs/emgcore.yaml"
 DATASET = config["dataset"]
-# one data folder per source: the demo and the EPN-scale synthetic sets never share paths
-DATA_TAG = f"synthetic-{config.get('synthetic', {}).get('preset', 'demo')}" if DATASET == "synthetic" else DATASET
-DATA = f"results/data/{DATA_TAG}"
-STORE = f"{DATA}/store"
-MANIFEST = f"{DATA}/manifest.csv"
-SPLITS = resolve_splits(config)
-VARIANTS = ["raw", "segmented", "relabeled", "standard"]
+DATA_TAG = layout.data_tag(DATASET, config["synthetic"]["preset"])
+DATA = layout.DataPaths(DATA_TAG)
 TRAIN = config["training"]
+TRAINING = TrainingSettings.from_config(TRAIN)  # checked once, before any job starts
 SEEDS = config["seeds"]
 MHCNN_EXP = config["cross_mhcnn"]
 MODELS_EXP = config["cross_models"]
 RNORM = config["running_norm"]
 PCA = config["pca"]
-DIS = config.get("disentangle") or {"datasets": []}
+DIS = config["disentangle"]
+if config["splits"]:  # explicit ranges are checked now; proportional ones need the manifest (split_of)
+    try:
+        check_splits({k: tuple(v) for k, v in config["splits"].items()})
+    except ValueError as e:
+        raise ValueError(f"config: {e}") from None
 
 
 wildcard_constraints:
-    split="train|val|test",
-    variant="raw|segmented|relabeled|standard",
-    train_variant="raw|segmented|relabeled|standard",
-    eval_variant="raw|segmented|relabeled|standard",
+    split="|".join(SPLIT_NAMES),
+    variant="|".join(VARIANTS),
+    train_variant="|".join(VARIANTS),
+    eval_variant="|".join(VARIANTS),
     model="[a-z0-9_]+",
     loss="[a-z0-9]+",
     seed=r"\d+",
@@ -41,19 +44,19 @@ wildcard_constraints:
     tau=r"inf|\d+",
     preset="demo|epn612",
     ds="epn|hyser",
-    measure="raw|envelope|stft|rms|wl|td|stft_td",
+    measure="[a-z_]+",
     held=r"[0-9_]+",
-    run=r"[a-z0-9_]+-[a-z0-9]+-(raw|segmented|relabeled|standard)-s\d+",
+    run=layout.RUN_PATTERN,
 
 
 def loss_run(loss, variant, seed):
     """Run name of MHCNN under `loss` (the grl loss comes with its own model, mhcnn_grl)."""
-    return run_name("mhcnn_grl" if loss == "grl" else "mhcnn", loss, variant, seed)
+    return layout.run_name("mhcnn_grl" if loss == "grl" else "mhcnn", loss, variant, seed)
 
 
 def model_run(model, variant, seed):
     """Run name of `model` in the architecture comparison (mhcnn_grl trains with its grl loss)."""
-    return run_name(model, "grl" if model == "mhcnn_grl" else "base", variant, seed)
+    return layout.run_name(model, "grl" if model == "mhcnn_grl" else "base", variant, seed)
 
 
 def mhcnn_evaluations():
@@ -63,7 +66,7 @@ def mhcnn_evaluations():
     for seed in SEEDS:
         for v in MHCNN_EXP["train_variants"]:
             out += [(loss_run(loss, v, seed), e, n) for loss in MHCNN_EXP["losses"] for e, n in evals]
-        for v in MHCNN_EXP.get("base_train_variants", []):
+        for v in MHCNN_EXP["base_train_variants"]:
             out += [(loss_run("base", v, seed), e, n) for e, n in evals]
     return list(dict.fromkeys(out))
 
@@ -85,98 +88,107 @@ def all_evaluations():
 
 
 def summaries(evaluations):
-    return [f"results/cross/{r}/summary_{e}_{n}.csv" for r, e, n in evaluations]
+    return [layout.summary(r, e, n) for r, e, n in evaluations]
 
 
 def per_subject_tables(evaluations):
-    return [f"results/cross/{r}/per_subject_{e}_{n}.csv" for r, e, n in evaluations]
+    return [layout.per_subject(r, e, n) for r, e, n in evaluations]
 
 
 def runs_of(evaluations):
     return list(dict.fromkeys(r for r, _, _ in evaluations))
 
 
-def tau_label(tau):
-    return "inf" if tau == float("inf") else str(int(tau))
-
-
-def tau_sweep_tables():
-    """Per-subject tables of the RunningNorm tau sweep: MHCNN/base on the loss experiment's variants."""
-    runs = sweep_runs()
-    e = RNORM["sweep_eval_variant"]
-    return [f"results/cross/{r}/tau/per_subject_{e}_tau{tau_label(t)}.csv" for r in runs for t in RNORM["tau_sweep"]]
-
-
 def sweep_runs():
+    """MHCNN/base on the loss experiment's training variants: the runs of the RunningNorm tau sweep."""
     return [loss_run("base", v, s) for s in SEEDS for v in MHCNN_EXP["train_variants"]]
 
 
+def tau_sweep_summaries():
+    e = RNORM["sweep_eval_variant"]
+    return [layout.tau_summary(r, e, t) for r in sweep_runs() for t in RNORM["tau_sweep"]]
+
+
 def loss_figures():
-    combos = [(v, e, n) for v in MHCNN_EXP["train_variants"] for e in MHCNN_EXP["eval_variants"] for n in MHCNN_EXP["norms"]]
-    return [f"results/figures/cross_mhcnn/losses_{v}_{e}_{n}.png" for v, e, n in combos if MHCNN_EXP["losses"]]
+    if not MHCNN_EXP["losses"]:
+        return []
+    return [
+        layout.loss_figure(v, e, n)
+        for v in MHCNN_EXP["train_variants"]
+        for e in MHCNN_EXP["eval_variants"]
+        for n in MHCNN_EXP["norms"]
+    ]
 
 
 def model_figures():
     if not MODELS_EXP["models"]:
         return []
-    return [f"results/figures/cross_models/models_{e}_{n}.png" for e in MODELS_EXP["eval_variants"] for n in MODELS_EXP["norms"]]
+    return [layout.model_figure(e, n) for e in MODELS_EXP["eval_variants"] for n in MODELS_EXP["norms"]]
 
 
 def run_figures(evaluations):
-    figs = [f"results/figures/cross/{r}_{e}_{n}.png" for r, e, n in evaluations]
-    return figs + [f"results/figures/cross/{r}_training.png" for r in runs_of(evaluations)]
+    figs = [layout.run_figure(r, e, n) for r, e, n in evaluations]
+    return figs + [layout.training_figure(r) for r in runs_of(evaluations)]
 
 
 def pca_figures():
-    return [f"results/figures/pca/{r}.png" for r in PCA["runs"]]
-
-
-def held_tag(users):
-    """Folder tag of a held-out group of 1-based users, e.g. [7, 8] -> '7_8'."""
-    return "_".join(str(int(u)) for u in users)
+    return [layout.pca_figure(r) for r in PCA["runs"]]
 
 
 def dis_runs():
     """<dataset>-<measure>-h<held-out users> for every configured disentangling model."""
     return [
-        f"{ds}-{m}-h{held_tag(h)}"
-        for ds in DIS.get("datasets", [])
-        for m in DIS.get("measures", [])
+        layout.dis_run_name(ds, m, layout.held_tag(h))
+        for ds in DIS["datasets"]
+        for m in DIS["measures"]
         for h in DIS[ds]["held_out"]
     ]
 
 
 def dis_outputs(name):
-    return [f"results/disentangle/{r}/{name}" for r in dis_runs()]
+    return [f"{layout.dis_dir(r)}/{name}" for r in dis_runs()]
 
 
 def dis_figures():
-    return [f"results/figures/disentangle/{r}_{k}.png" for r in dis_runs() for k in ("heatmaps", "correlation")]
+    return [layout.dis_figure(r, k) for r in dis_runs() for k in ("heatmaps", "correlation")]
 
 
 def dis_summaries():
     """The tables and figure that span every disentangling run (none when there is none)."""
     if not dis_runs():
         return []
-    return ["results/stats_disentangle.csv", "results/latent_summary.csv",
-            "results/figures/disentangle/latent_summary.png"]
+    return [layout.STATS_DISENTANGLE_TABLE, layout.LATENT_SUMMARY_TABLE, layout.LATENT_SUMMARY_FIGURE]
+
+
+def hyser_root():
+    """The Hyser pr_dataset folder: given in the config, or written by the synthetic writer."""
+    return DIS["hyser"]["data_dir"] or layout.HYSER_SYNTHETIC
+
+
+def dis_source(wc):
+    """What the disentangling measures of dataset `wc.ds` are computed from."""
+    return {"epn": DATA.store, "hyser": hyser_root()}[wc.ds]
 
 
 def raw_input():
     """The dataset folder that ingestion reads: written by a rule (synthetic, ciil) or given."""
     if DATASET == "epn612":
-        if not config.get("data_dir"):
-            raise ValueError("config: dataset=epn612 needs data_dir=/path/to/EMG-EPN612 (with trainingJSON/, testingJSON/)")
+        if not config["data_dir"]:
+            raise ValueError(
+                "config: dataset=epn612 needs data_dir=/path/to/EMG-EPN612 (with trainingJSON/, testingJSON/)"
+            )
         return config["data_dir"]
-    return f"{DATA}/raw"
+    return DATA.raw
 
 
 def split_of(manifest, split):
     """Subject ids of one split, from the manifest (read when the job runs)."""
     from emgcore.data.ingest import read_manifest
-    from emgcore.splits import split_subjects
+    from emgcore.data.splits import resolve_splits, split_subjects
 
-    subjects = split_subjects(SPLITS, split, read_manifest(manifest)["subject"])
+    table = read_manifest(manifest)
+    splits = resolve_splits(config["splits"], table)
+    subjects = split_subjects(splits, split, table["subject"])
     if not subjects:
-        raise ValueError(f"splits.{split} = {list(SPLITS[split])} selects no user of {manifest}")
+        raise ValueError(f"splits.{split} = {list(splits[split])} selects no user of {manifest}")
     return subjects

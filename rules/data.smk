@@ -3,40 +3,40 @@
 
 rule synthesize:
     output:
-        directory("results/data/synthetic-{preset}/raw"),
-    params:
-        preset=lambda wc: wc.preset,
-        seed=config.get("synthetic", {}).get("seed", 0),
-        overrides={k: v for k, v in config.get("synthetic", {}).items() if k not in ("preset", "seed")},
+        directory(layout.DataPaths("synthetic-{preset}").raw),
     log:
-        "results/logs/data/synthetic-{preset}_synthesize.log",
+        layout.log("data", "synthetic-{preset}_synthesize"),
     benchmark:
-        "results/benchmarks/data/synthetic-{preset}_synthesize.tsv"
+        layout.benchmark("data", "synthetic-{preset}_synthesize")
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=60,
-    conda:
-        ENV
+    params:
+        preset=lambda wc: wc.preset,
+        seed=config["synthetic"]["seed"],
+        overrides={k: v for k, v in config["synthetic"].items() if k not in ("preset", "seed")},
     script:
         "../workflow_scripts/synthesize.py"
 
 
 rule ciil_to_epn612:
     output:
-        directory("results/data/ciil/raw"),
-    params:
-        root=config.get("data_dir") or "../shared/data/ciil",
+        directory(layout.DataPaths("ciil").raw),
     log:
-        "results/logs/data/ciil_to_epn612.log",
+        layout.log("data", "ciil_to_epn612"),
     benchmark:
-        "results/benchmarks/data/ciil_to_epn612.tsv"
+        layout.benchmark("data", "ciil_to_epn612")
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        ENV
+    params:
+        root=config["data_dir"],
     script:
         "../workflow_scripts/ciil_to_epn612.py"
 
@@ -45,17 +45,17 @@ rule ingest:
     input:
         raw_input(),
     output:
-        store=directory(STORE),
-        manifest=MANIFEST,
+        store=directory(DATA.store),
+        manifest=DATA.manifest,
     log:
-        f"results/logs/data/{DATA_TAG}_ingest.log",
+        layout.log("data", f"{DATA_TAG}_ingest"),
     benchmark:
-        f"results/benchmarks/data/{DATA_TAG}_ingest.tsv"
-    threads: config.get("ingest_workers", 1)
+        layout.benchmark("data", f"{DATA_TAG}_ingest")
+    conda:
+        ENV
+    threads: config["ingest_workers"]
     resources:
         mem_mb=lambda wc, threads: 600 * threads,
         runtime=60,
-    conda:
-        ENV
     script:
         "../workflow_scripts/ingest.py"

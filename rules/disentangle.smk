@@ -1,33 +1,25 @@
 # Disentangling pattern- from subject-specific components: measure images per (dataset, measure),
 # one model per held-out group, latent codes, latent classifiers, heat maps, statistics.
-
-
-def hyser_root():
-    """The Hyser pr_dataset folder: given in the config, or written by the synthetic writer."""
-    return DIS.get("hyser", {}).get("data_dir") or "results/data/hyser-synthetic/pr_dataset"
-
-
-def dis_source(wc):
-    return {"epn": STORE, "hyser": hyser_root()}[wc.ds]
+DIS_RUN = layout.dis_run_name("{ds}", "{measure}", "{held}")
 
 
 rule hyser_synthetic:
     output:
-        directory("results/data/hyser-synthetic/pr_dataset"),
-    params:
-        settings=DIS.get("hyser", {}).get("synthetic", {}),
-        task=DIS.get("hyser", {}).get("task", "dynamic"),
-        kind=DIS.get("hyser", {}).get("kind", "preprocess"),
+        directory(layout.HYSER_SYNTHETIC),
     log:
-        "results/logs/data/hyser_synthetic.log",
+        layout.log("data", "hyser_synthetic"),
     benchmark:
-        "results/benchmarks/data/hyser_synthetic.tsv"
+        layout.benchmark("data", "hyser_synthetic")
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=15,
-    conda:
-        ENV
+    params:
+        settings=DIS["hyser"]["synthetic"],
+        task=DIS["hyser"]["task"],
+        kind=DIS["hyser"]["kind"],
     script:
         "../workflow_scripts/hyser_synthetic.py"
 
@@ -36,97 +28,97 @@ rule disentangle_measures:
     input:
         dis_source,
     output:
-        "results/disentangle/data/{ds}_{measure}.npz",
-    params:
-        dataset=lambda wc: DIS[wc.ds],
-        window_s=DIS.get("window_s", 0.25),
-        overlap=DIS.get("overlap", 0.5),
-        discard_s=DIS.get("discard_s", 0.25),
+        layout.dis_measures("{ds}", "{measure}"),
     log:
-        "results/logs/disentangle/measures_{ds}_{measure}.log",
+        layout.log("disentangle", "measures_{ds}_{measure}"),
     benchmark:
-        "results/benchmarks/disentangle/measures_{ds}_{measure}.tsv"
+        layout.benchmark("disentangle", "measures_{ds}_{measure}")
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
-    conda:
-        ENV
+    params:
+        dataset=lambda wc: DIS[wc.ds],
+        window_s=DIS["window_s"],
+        overlap=DIS["overlap"],
+        discard_s=DIS["discard_s"],
     script:
         "../workflow_scripts/disentangle_measures.py"
 
 
 rule disentangle_train:
     input:
-        "results/disentangle/data/{ds}_{measure}.npz",
+        layout.dis_measures("{ds}", "{measure}"),
     output:
-        model="results/disentangle/{ds}-{measure}-h{held}/model.pt",
-        log_csv="results/disentangle/{ds}-{measure}-h{held}/train_log.csv",
-        latents="results/disentangle/{ds}-{measure}-h{held}/latents.npz",
-    params:
-        model=DIS.get("model", {}),
-        seed=config.get("seed", 0),
+        model=f"{layout.dis_dir(DIS_RUN)}/model.pt",
+        log_csv=f"{layout.dis_dir(DIS_RUN)}/train_log.csv",
+        latents=f"{layout.dis_dir(DIS_RUN)}/latents.npz",
     log:
-        "results/logs/disentangle/{ds}-{measure}-h{held}/train.log",
+        layout.log("disentangle", DIS_RUN, "train"),
     benchmark:
-        "results/benchmarks/disentangle/{ds}-{measure}-h{held}/train.tsv"
-    threads: TRAIN["threads"]
+        layout.benchmark("disentangle", DIS_RUN, "train")
+    conda:
+        ENV
+    threads: TRAINING.threads
     resources:
         mem_mb=4000,
         runtime=24 * 60,
-    conda:
-        ENV
+    params:
+        model=DIS["model"],
+        seed=config["seed"],
     script:
         "../workflow_scripts/disentangle_train.py"
 
 
 rule classify_latents:
     input:
-        "results/disentangle/{ds}-{measure}-h{held}/latents.npz",
+        f"{layout.dis_dir(DIS_RUN)}/latents.npz",
     output:
-        scores="results/disentangle/{ds}-{measure}-h{held}/latent_scores.csv",
-        summary="results/disentangle/{ds}-{measure}-h{held}/latent_summary.csv",
-        rows="results/disentangle/{ds}-{measure}-h{held}/results_rows.csv",
-    params:
-        classifiers=DIS.get("classifiers", []),
-        seed=config.get("seed", 0),
+        scores=f"{layout.dis_dir(DIS_RUN)}/latent_scores.csv",
+        summary=f"{layout.dis_dir(DIS_RUN)}/latent_summary.csv",
+        rows=f"{layout.dis_dir(DIS_RUN)}/results_rows.csv",
     log:
-        "results/logs/disentangle/{ds}-{measure}-h{held}/latent_classify.log",
+        layout.log("disentangle", DIS_RUN, "latent_classify"),
     benchmark:
-        "results/benchmarks/disentangle/{ds}-{measure}-h{held}/latent_classify.tsv"
-    threads: TRAIN["threads"]
+        layout.benchmark("disentangle", DIS_RUN, "latent_classify")
+    conda:
+        ENV
+    threads: TRAINING.threads
     resources:
         mem_mb=2000,
         runtime=60,
-    conda:
-        ENV
+    params:
+        classifiers=DIS["classifiers"],
+        seed=config["seed"],
     script:
         "../workflow_scripts/latent_classify.py"
 
 
 rule disentangle_heatmaps:
     input:
-        model="results/disentangle/{ds}-{measure}-h{held}/model.pt",
-        data="results/disentangle/data/{ds}_{measure}.npz",
+        model=f"{layout.dis_dir(DIS_RUN)}/model.pt",
+        data=layout.dis_measures("{ds}", "{measure}"),
     output:
         heatmaps=report(
-            "results/figures/disentangle/{ds}-{measure}-h{held}_heatmaps.png",
+            layout.dis_figure(DIS_RUN, "heatmaps"),
             caption="../docs/captions/heatmaps.rst",
             category="Disentangling",
         ),
         correlation=report(
-            "results/figures/disentangle/{ds}-{measure}-h{held}_correlation.png",
+            layout.dis_figure(DIS_RUN, "correlation"),
             caption="../docs/captions/correlation.rst",
             category="Disentangling",
         ),
     log:
-        "results/logs/disentangle/{ds}-{measure}-h{held}/heatmaps.log",
+        layout.log("disentangle", DIS_RUN, "heatmaps"),
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=15,
-    conda:
-        ENV
     script:
         "../workflow_scripts/disentangle_heatmaps.py"
 
@@ -135,20 +127,22 @@ rule latent_table:
     input:
         dis_outputs("latent_summary.csv"),
     output:
-        table=report("results/latent_summary.csv", caption="../docs/captions/latent_table.rst", category="Results tables"),
+        table=report(
+            layout.LATENT_SUMMARY_TABLE, caption="../docs/captions/latent_table.rst", category="Results tables"
+        ),
         figure=report(
-            "results/figures/disentangle/latent_summary.png",
+            layout.LATENT_SUMMARY_FIGURE,
             caption="../docs/captions/latent_summary.rst",
             category="Disentangling",
         ),
     log:
-        "results/logs/report/latent_table.log",
+        layout.log("report", "latent_table"),
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        ENV
     script:
         "../workflow_scripts/latent_table.py"
 
@@ -157,14 +151,16 @@ rule disentangle_stats:
     input:
         dis_outputs("latent_scores.csv"),
     output:
-        report("results/stats_disentangle.csv", caption="../docs/captions/stats_disentangle.rst", category="Results tables"),
+        report(
+            layout.STATS_DISENTANGLE_TABLE, caption="../docs/captions/stats_disentangle.rst", category="Results tables"
+        ),
     log:
-        "results/logs/report/stats_disentangle.log",
+        layout.log("report", "stats_disentangle"),
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        ENV
     script:
         "../workflow_scripts/disentangle_stats.py"

@@ -1,73 +1,71 @@
-# Store -> rest threshold (training users only) -> window indexes per split x variant.
+# Store -> rest threshold (training users only) -> window indexes per split x variant, and the
+# training population's channel statistics (RunningNorm's starting point).
 
 
 rule rest_threshold:
     input:
-        store=STORE,
-        manifest=MANIFEST,
+        store=DATA.store,
+        manifest=DATA.manifest,
     output:
-        f"{DATA}/rest_threshold.json",
-    params:
-        train_subjects=lambda wc, input: split_of(input.manifest, "train"),
-        window=config["windows"]["size"],
-        stride=config["windows"]["stride"],
+        DATA.rest_threshold,
     log:
-        f"results/logs/preprocess/{DATA_TAG}_rest_threshold.log",
+        layout.log("preprocess", f"{DATA_TAG}_rest_threshold"),
     benchmark:
-        f"results/benchmarks/preprocess/{DATA_TAG}_rest_threshold.tsv"
+        layout.benchmark("preprocess", f"{DATA_TAG}_rest_threshold")
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=30,
-    conda:
-        ENV
+    params:
+        train_subjects=lambda wc, input: split_of(input.manifest, "train"),
+        windows=config["windows"],
     script:
         "../workflow_scripts/rest_threshold.py"
 
 
 rule window_index:
     input:
-        store=STORE,
-        manifest=MANIFEST,
-        threshold=f"{DATA}/rest_threshold.json",
+        store=DATA.store,
+        manifest=DATA.manifest,
+        threshold=DATA.rest_threshold,
     output:
-        f"{DATA}/windows/{{split}}_{{variant}}.npz",
-    params:
-        subjects=lambda wc, input: split_of(input.manifest, wc.split),
-        window=config["windows"]["size"],
-        stride=config["windows"]["stride"],
-        rest_subsample=config["windows"]["rest_subsample"],
+        DATA.windows("{split}", "{variant}"),
     log:
-        f"results/logs/preprocess/{DATA_TAG}_windows_{{split}}_{{variant}}.log",
+        layout.log("preprocess", f"{DATA_TAG}_windows_{{split}}_{{variant}}"),
     benchmark:
-        f"results/benchmarks/preprocess/{DATA_TAG}_windows_{{split}}_{{variant}}.tsv"
+        layout.benchmark("preprocess", f"{DATA_TAG}_windows_{{split}}_{{variant}}")
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1500,
         runtime=30,
-    conda:
-        ENV
+    params:
+        subjects=lambda wc, input: split_of(input.manifest, wc.split),
+        windows=config["windows"],
     script:
         "../workflow_scripts/window_index.py"
 
 
 rule population_stats:
     input:
-        store=STORE,
-        manifest=MANIFEST,
+        store=DATA.store,
+        manifest=DATA.manifest,
     output:
-        f"{DATA}/population_stats.json",
-    params:
-        train_subjects=lambda wc, input: split_of(input.manifest, "train"),
+        DATA.population_stats,
     log:
-        f"results/logs/preprocess/{DATA_TAG}_population_stats.log",
+        layout.log("preprocess", f"{DATA_TAG}_population_stats"),
     benchmark:
-        f"results/benchmarks/preprocess/{DATA_TAG}_population_stats.tsv"
+        layout.benchmark("preprocess", f"{DATA_TAG}_population_stats")
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=30,
-    conda:
-        ENV
+    params:
+        train_subjects=lambda wc, input: split_of(input.manifest, "train"),
     script:
         "../workflow_scripts/population_stats.py"

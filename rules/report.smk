@@ -1,4 +1,5 @@
-# Per-run summaries -> results/results.csv (written only here), comparison figures, statistics.
+# Per-run summaries -> results/results.csv (written only here), comparison figures, statistics,
+# embeddings per epoch (PCA).
 
 
 rule aggregate:
@@ -6,15 +7,15 @@ rule aggregate:
         summaries(all_evaluations()),
         dis_outputs("results_rows.csv"),
     output:
-        report("results/results.csv", caption="../docs/captions/results_table.rst", category="Results tables"),
+        report(layout.RESULTS_TABLE, caption="../docs/captions/results_table.rst", category="Results tables"),
     log:
-        "results/logs/report/aggregate.log",
+        layout.log("report", "aggregate"),
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        ENV
     script:
         "../workflow_scripts/aggregate.py"
 
@@ -23,15 +24,15 @@ rule plot_summary:
     input:
         per_subject=per_subject_tables(all_evaluations()),
     output:
-        report("results/figures/summary_bal_acc.png", caption="../docs/captions/summary.rst", category="Summary"),
+        report(layout.SUMMARY_FIGURE, caption="../docs/captions/summary.rst", category="Summary"),
     log:
-        "results/logs/report/plot_summary.log",
+        layout.log("report", "plot_summary"),
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        ENV
     script:
         "../workflow_scripts/plot_summary.py"
 
@@ -43,23 +44,23 @@ rule plot_losses:
         ),
     output:
         report(
-            "results/figures/cross_mhcnn/losses_{train_variant}_{eval_variant}_{norm}.png",
+            layout.loss_figure("{train_variant}", "{eval_variant}", "{norm}"),
             caption="../docs/captions/losses.rst",
             category="Losses (cross_mhcnn)",
         ),
-    params:
-        title=lambda wc: f"MHCNN per loss: trained on {wc.train_variant}, tested on {wc.eval_variant} ({wc.norm})",
-        label="loss",
     log:
-        "results/logs/report/losses_{train_variant}_{eval_variant}_{norm}.log",
+        layout.log("report", "losses_{train_variant}_{eval_variant}_{norm}"),
     group:
         "figures"
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        ENV
+    params:
+        title=lambda wc: f"MHCNN per loss: trained on {wc.train_variant}, tested on {wc.eval_variant} ({wc.norm})",
+        label="loss",
     script:
         "../workflow_scripts/plot_comparison.py"
 
@@ -67,46 +68,50 @@ rule plot_losses:
 rule plot_models:
     input:
         lambda wc: per_subject_tables(
-            [(model_run(m, MODELS_EXP["train_variant"], s), wc.eval_variant, wc.norm) for s in SEEDS for m in MODELS_EXP["models"]]
+            [
+                (model_run(m, MODELS_EXP["train_variant"], s), wc.eval_variant, wc.norm)
+                for s in SEEDS
+                for m in MODELS_EXP["models"]
+            ]
         ),
     output:
         report(
-            "results/figures/cross_models/models_{eval_variant}_{norm}.png",
+            layout.model_figure("{eval_variant}", "{norm}"),
             caption="../docs/captions/models.rst",
             category="Architectures (cross_models)",
         ),
-    params:
-        title=lambda wc: f"Architectures trained on {MODELS_EXP['train_variant']}, tested on {wc.eval_variant} ({wc.norm})",
-        label="model",
     log:
-        "results/logs/report/models_{eval_variant}_{norm}.log",
+        layout.log("report", "models_{eval_variant}_{norm}"),
     group:
         "figures"
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        ENV
+    params:
+        title=lambda wc: f"Architectures trained on {MODELS_EXP['train_variant']}, tested on {wc.eval_variant} ({wc.norm})",
+        label="model",
     script:
         "../workflow_scripts/plot_comparison.py"
 
 
 rule tau_sweep:
     input:
-        sweep=tau_sweep_tables(),
+        sweep=tau_sweep_summaries(),
         nonorm=per_subject_tables([(r, RNORM["sweep_eval_variant"], "nonorm") for r in sweep_runs()]),
     output:
-        table=report("results/tau_sweep.csv", caption="../docs/captions/tau_sweep_table.rst", category="Results tables"),
-        figure=report("results/figures/tau_sweep.png", caption="../docs/captions/tau_sweep.rst", category="RunningNorm"),
+        table=report(layout.TAU_SWEEP_TABLE, caption="../docs/captions/tau_sweep_table.rst", category="Results tables"),
+        figure=report(layout.TAU_SWEEP_FIGURE, caption="../docs/captions/tau_sweep.rst", category="RunningNorm"),
     log:
-        "results/logs/report/tau_sweep.log",
+        layout.log("report", "tau_sweep"),
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        ENV
     script:
         "../workflow_scripts/tau_sweep.py"
 
@@ -116,14 +121,43 @@ rule cross_stats:
         losses=per_subject_tables(mhcnn_evaluations()),
         models=per_subject_tables(models_evaluations()),
     output:
-        report("results/stats.csv", caption="../docs/captions/stats_table.rst", category="Results tables"),
+        report(layout.STATS_TABLE, caption="../docs/captions/stats_table.rst", category="Results tables"),
     log:
-        "results/logs/report/stats.log",
+        layout.log("report", "stats"),
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        ENV
     script:
         "../workflow_scripts/stats.py"
+
+
+rule pca_sheet:
+    input:
+        store=DATA.store,
+        info=layout.run_file("{run}", layout.RUN_INFO),
+        epochs=layout.run_file("{run}", layout.EPOCHS),
+        windows=DATA.windows("test", PCA["eval_variant"]),
+    output:
+        report(
+            layout.pca_figure("{run}"),
+            caption="../docs/captions/pca.rst",
+            category="PCA of embeddings",
+        ),
+    log:
+        layout.log("figures", "pca", "{run}"),
+    benchmark:
+        layout.benchmark("figures", "pca", "{run}")
+    conda:
+        ENV
+    threads: TRAINING.threads
+    resources:
+        mem_mb=2000,
+        runtime=15,
+    params:
+        max_windows=PCA["max_windows"],
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/pca_sheet.py"

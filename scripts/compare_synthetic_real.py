@@ -185,6 +185,7 @@ def nearest_centroid_accuracies(people: list[Person]) -> tuple[float, float]:
 
 def best_shift(pattern: np.ndarray, reference: np.ndarray) -> int:
     """Circular channel shift (0..7) of ``pattern`` that correlates best with ``reference``."""
+
     def correlation(shift: int) -> float:
         return np.corrcoef(np.roll(pattern, shift, axis=-1).ravel(), reference.ravel())[0, 1]
 
@@ -266,10 +267,7 @@ def neighbour_correlation(residual: np.ndarray) -> float:
 def sync_recording_stats(users: list) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel std and range (max - min) of each synchronisation recording, averaged as EPN-612's were."""
     sync = [
-        rep.emg.astype(np.float64)
-        for user in users
-        for rep in user.repetitions
-        if rep.block == synthetic.SYNC_BLOCK
+        rep.emg.astype(np.float64) for user in users for rep in user.repetitions if rep.block == synthetic.SYNC_BLOCK
     ]
     stds = np.mean([x.std(axis=0) for x in sync], axis=0)
     ranges = np.mean([x.max(axis=0) - x.min(axis=0) for x in sync], axis=0)
@@ -351,8 +349,7 @@ def emit_constants(real: dict, config: synthetic.SyntheticConfig) -> str:
         f"#   rotation shares {tuple((r, round(p, 3)) for r, p in counts.items())}, |rotation| >= 3: {far:.3f}",
         f"#   active median frequency {mean_sd(real['active_mdf'])} Hz",
         f"#   rest median frequency {mean_sd(real['rest_mdf'])} Hz",
-        f"#   rest RMS median {np.median(real['rest_rms']):.3f}, "
-        f"log sd {np.std(np.log(real['rest_rms']), ddof=1):.3f}",
+        f"#   rest RMS median {np.median(real['rest_rms']):.3f}, log sd {np.std(np.log(real['rest_rms']), ddof=1):.3f}",
         f"#   mean value {real['dc_offset']:.3f}",
     ]
     return "\n".join(lines)
@@ -393,9 +390,7 @@ def summary_table(real: dict, synth: dict, epn_std: np.ndarray, epn_range: np.nd
     return "\n".join(lines)
 
 
-def draw_figure(
-    real: dict, synth: dict, synth_users: list, epn_check: tuple, path: Path
-) -> None:
+def draw_figure(real: dict, synth: dict, synth_users: list, epn_check: tuple, path: Path) -> None:
     """Side-by-side panels of real vs synthetic statistics, saved atomically as PNG.
 
     ``epn_check`` is (std, range) of the unrotated synthetic sync recordings and the stds of each
@@ -409,7 +404,7 @@ def draw_figure(
     real_t = np.log(real["template_active"]) - np.log(real["template_active"]).mean()
     synth_t = np.log(synth["template_active"]) - np.log(synth["template_active"]).mean()
     synth_t = np.roll(synth_t, best_shift(synth_t, real_t), axis=1)  # the two reference frames are arbitrary
-    for k, label in enumerate(ACTIVE_CLASSES):
+    for k in range(len(ACTIVE_CLASSES)):
         x = np.arange(N_CHANNELS) + k * (N_CHANNELS + 1)
         ax.plot(x, np.exp(real_t[k]), "o-", color=real_color, label="real CIIL" if k == 0 else None)
         ax.plot(x, np.exp(synth_t[k]), "s--", color=synth_color, label="synthetic" if k == 0 else None)
@@ -463,8 +458,15 @@ def draw_figure(
     x = np.arange(N_CHANNELS)
     ax.bar(x - 0.2, synthetic.EPN612_CHANNEL_STD, 0.4, color="0.5", label="std, EPN-612 published")
     spread = np.vstack([epn_std - group_stds.min(axis=0), group_stds.max(axis=0) - epn_std])
-    ax.bar(x + 0.2, epn_std, 0.4, yerr=spread, capsize=2, color=synth_color,
-           label=f"std, synthetic ({EPN_CHECK_USERS} users, bars: 20-user groups)")
+    ax.bar(
+        x + 0.2,
+        epn_std,
+        0.4,
+        yerr=spread,
+        capsize=2,
+        color=synth_color,
+        label=f"std, synthetic ({EPN_CHECK_USERS} users, bars: 20-user groups)",
+    )
     ax.set_xticks(x, [f"ch{k + 1}" for k in x])
     ax.set_ylabel("std per recording")
     ax.set_ylim(0, 50)
@@ -520,9 +522,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "synthetic_vs_real.png")
     parser.add_argument("--n-synthetic", type=int, default=128, help="synthetic people (CIIL has 32)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--emit-constants", action="store_true", help="print the constants for synthetic.py and stop"
-    )
+    parser.add_argument("--emit-constants", action="store_true", help="print the constants for synthetic.py and stop")
     args = parser.parse_args(argv)
     if not args.ciil_root.is_dir():
         print(f"{args.ciil_root}: CIIL recordings not found (expected ../shared/data/ciil)", file=sys.stderr)

@@ -17,7 +17,7 @@ def single_thread():
 def trimmed_dag(tmp_path_factory):
     """The work dir of one finished run of the trimmed DAG (tests.test_workflow.TRIMMED), built once for every
     test that reads it; they may add files (the report) but change none."""
-    from tests.test_workflow import TRIMMED, snakemake, workdir_with
+    from tests.helpers.workflow import TRIMMED, snakemake, workdir_with
 
     work = workdir_with(tmp_path_factory.mktemp("trimmed_dag"), TRIMMED)
     res = snakemake(work, "--cores", "2")

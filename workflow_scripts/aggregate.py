@@ -1,10 +1,11 @@
 """Rule aggregate: every run's summary -> results/results.csv (the only writer of that file)."""
+
 from script_setup import start
 
 start(snakemake)
 
 from emgcore.io import write_csv_atomic  # noqa: E402
-from emgcore.results import aggregate_summaries  # noqa: E402
+from emgcore.report.aggregate import aggregate_summaries  # noqa: E402
 
 table = aggregate_summaries(snakemake.input)
 write_csv_atomic(table, snakemake.output[0])

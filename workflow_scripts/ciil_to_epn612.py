@@ -2,6 +2,7 @@
 
 ElectrodeShift people become training users, MinimalTrainingData people testing users.
 """
+
 from script_setup import start
 
 start(snakemake)

@@ -1,4 +1,5 @@
 """Rule hyser_synthetic: a small synthetic set in the Hyser pr_dataset WFDB layout."""
+
 from script_setup import start
 
 start(snakemake)

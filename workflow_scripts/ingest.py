@@ -1,4 +1,5 @@
 """Rule ingest: EPN-612-layout JSON folder -> per-user int8 stores + manifest."""
+
 from script_setup import start
 
 start(snakemake)

@@ -1,4 +1,5 @@
 """Rule synthesize: synthetic users written in the exact EMG-EPN-612 JSON layout."""
+
 from script_setup import start
 
 start(snakemake)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -76,9 +77,7 @@ def read_ciil_csv(path: str | Path) -> np.ndarray:
     bad_rows = np.flatnonzero(((values < -128) | (values > 127)).any(axis=1))
     if bad_rows.size:
         row = int(bad_rows[0])
-        raise ValueError(
-            f"{path}: row {row + 1}: values {values[row].tolist()} outside the int8 range [-128, 127]"
-        )
+        raise ValueError(f"{path}: row {row + 1}: values {values[row].tolist()} outside the int8 range [-128, 127]")
     return values.astype(np.int8)
 
 
@@ -95,9 +94,7 @@ def _raise_first_malformed_row(path: Path, lines: list[str]) -> None:
             try:
                 int(cell)
             except ValueError:
-                raise ValueError(
-                    f"{path}: row {number}, column {column}: expected an integer, got {cell!r}"
-                ) from None
+                raise ValueError(f"{path}: row {number}, column {column}: expected an integer, got {cell!r}") from None
     raise ValueError(f"{path}: could not parse as rows of {N_CHANNELS} integers")
 
 
@@ -118,9 +115,7 @@ def list_ciil_subjects(root: str | Path) -> list[Path]:
         ]
         subjects.extend(child for _, child in sorted(numbered))
     if not subjects:
-        raise ValueError(
-            f"{root}: no subject folders found, expected {' or '.join(CIIL_DATASETS)}/subject<i>/"
-        )
+        raise ValueError(f"{root}: no subject folders found, expected {' or '.join(CIIL_DATASETS)}/subject<i>/")
     return subjects
 
 
@@ -166,9 +161,7 @@ def read_ciil_folder(folder: str | Path) -> list[tuple[int, int, np.ndarray]]:
             continue
         rep, ciil_class = int(match.group(1)), int(match.group(2))
         if ciil_class not in CIIL_CLASSES:
-            raise ValueError(
-                f"{path}: class {ciil_class} in the file name, expected one of {sorted(CIIL_CLASSES)}"
-            )
+            raise ValueError(f"{path}: class {ciil_class} in the file name, expected one of {sorted(CIIL_CLASSES)}")
         name_in_metadata = expected_names.get(path.name)
         if name_in_metadata is not None and name_in_metadata != CIIL_CLASSES[ciil_class][0]:
             raise ValueError(
@@ -197,9 +190,7 @@ def _metadata_class_names(folder: Path) -> dict[str, str]:
     }
 
 
-def read_ciil_subject(
-    subject_dir: str | Path, include_shift_trials: bool = False
-) -> list[CiilRepetition]:
+def read_ciil_subject(subject_dir: str | Path, include_shift_trials: bool = False) -> list[CiilRepetition]:
     """Read one person's repetitions as (EPN-612 label code, running rep of that class, int8 (T, 8)).
 
     Repetitions come in folder order (main session first), then by (rep, class) within a folder;
@@ -262,9 +253,7 @@ def write_ciil_as_epn612(
     """
     root, out_dir = Path(root), Path(out_dir)
     if not 0 <= n_train_users <= len(subjects):
-        raise ValueError(
-            f"n_train_users={n_train_users}: expected between 0 and the {len(subjects)} subjects given"
-        )
+        raise ValueError(f"n_train_users={n_train_users}: expected between 0 and the {len(subjects)} subjects given")
     for group in GROUP_FOLDERS.values():  # both folders exist even when a group has no users
         (out_dir / group).mkdir(parents=True, exist_ok=True)
     users = []

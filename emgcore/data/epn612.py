@@ -63,9 +63,7 @@ def discover_users(data_dir: str | Path) -> list[UserEntry]:
             if not path.is_file():
                 raise EPNFormatError(f"{path}: user file not found")
             if n in found[group]:
-                raise EPNFormatError(
-                    f"{path}: the same user appears twice ({group} user{n} is also {found[group][n]})"
-                )
+                raise EPNFormatError(f"{path}: the same user appears twice ({group} user{n} is also {found[group][n]})")
             found[group][n] = path
     if not found["training"]:
         raise EPNFormatError(f"{data_dir / 'trainingJSON'}: no userN folders found")

@@ -8,8 +8,8 @@ with ``userInfo``, ``generalInfo``, ``synchronizationGesture``, ``trainingSample
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import orjson
@@ -51,9 +51,7 @@ def build_sample(
     """
     emg = np.asarray(emg)
     if emg.dtype != np.int8 or emg.ndim != 2 or emg.shape[1] != N_CHANNELS or emg.shape[0] == 0:
-        raise ValueError(
-            f"emg: expected an int8 array of shape (T>0, {N_CHANNELS}), got {emg.dtype} {emg.shape}"
-        )
+        raise ValueError(f"emg: expected an int8 array of shape (T>0, {N_CHANNELS}), got {emg.dtype} {emg.shape}")
     if gesture_name not in GESTURES:
         raise ValueError(f"gesture_name={gesture_name!r}: expected one of {GESTURES}")
     n_samples = emg.shape[0]

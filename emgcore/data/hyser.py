@@ -102,9 +102,7 @@ def read_labels(path: str | Path) -> np.ndarray:
         try:
             ids[i] = int(tok)
         except ValueError:
-            raise HyserError(
-                f"{path}: field {i + 1} is {tok!r}, expected an integer gesture id (1-based)"
-            ) from None
+            raise HyserError(f"{path}: field {i + 1} is {tok!r}, expected an integer gesture id (1-based)") from None
         if ids[i] < 1:
             raise HyserError(f"{path}: field {i + 1} is {ids[i]}, expected a gesture id >= 1")
     return ids
@@ -215,8 +213,10 @@ def iter_hyser_trials(
             for k in sorted(found):
                 for ext in ("hea", "dat"):
                     if ext not in found[k]:
-                        raise HyserError(f"{folder / record_name(task, kind, k)}.{ext}: missing (its "
-                                         f"{'.dat' if ext == 'hea' else '.hea'} is present)")
+                        raise HyserError(
+                            f"{folder / record_name(task, kind, k)}.{ext}: missing (its "
+                            f"{'.dat' if ext == 'hea' else '.hea'} is present)"
+                        )
             if len(labels) != len(found):
                 raise HyserError(
                     f"{label_path}: {len(labels)} labels but {len(found)} {task}_{kind} sample records in {folder}"
@@ -229,16 +229,3 @@ def iter_hyser_trials(
                     continue
                 signal, rate = read_record(folder / record_name(task, kind, k), fs=fs)
                 yield HyserTrial(subject, session, int(gesture), k, signal, rate)
-
-
-def read_hyser_trials(
-    root: str | Path,
-    subjects: Iterable[int] | None,
-    sessions: Iterable[int] = (1, 2),
-    task: str = "dynamic",
-    kind: str = "preprocess",
-    gestures: Iterable[int] | None = None,
-    fs: float | None = HYSER_FS,
-) -> list[HyserTrial]:
-    """All trials of `iter_hyser_trials` as a list (real data: ~2 MB per 1-s trial in float32)."""
-    return list(iter_hyser_trials(root, subjects, sessions, task, kind, gestures, fs))

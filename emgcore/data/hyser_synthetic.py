@@ -230,15 +230,30 @@ def write_synthetic_hyser(
         raise FileExistsError(f"{root}: already exists (pass overwrite=True to replace it)")
     root.parent.mkdir(parents=True, exist_ok=True)
     summary = {
-        "n_subjects": int(n_subjects), "sessions": list(sessions), "n_gestures": int(n_gestures),
-        "trials_per_gesture": int(trials_per_gesture), "seconds": float(seconds), "fs": int(fs),
-        "samples_per_record": n, "seed": int(seed), "tasks": list(tasks), "kinds": list(kinds),
+        "n_subjects": int(n_subjects),
+        "sessions": list(sessions),
+        "n_gestures": int(n_gestures),
+        "trials_per_gesture": int(trials_per_gesture),
+        "seconds": float(seconds),
+        "fs": int(fs),
+        "samples_per_record": n,
+        "seed": int(seed),
+        "tasks": list(tasks),
+        "kinds": list(kinds),
     }
     tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".tmp", dir=root.parent))
     try:
         summary["n_records"] = _write_tree(
-            tmp, n_subjects=n_subjects, sessions=sessions, n_gestures=n_gestures,
-            trials_per_gesture=trials_per_gesture, n=n, fs=fs, seed=seed, tasks=tasks, kinds=kinds,
+            tmp,
+            n_subjects=n_subjects,
+            sessions=sessions,
+            n_gestures=n_gestures,
+            trials_per_gesture=trials_per_gesture,
+            n=n,
+            fs=fs,
+            seed=seed,
+            tasks=tasks,
+            kinds=kinds,
         )
         (tmp / META_NAME).write_text(json.dumps(summary, indent=2) + "\n")
         os.chmod(tmp, 0o755)  # mkdtemp makes 0700

@@ -14,7 +14,16 @@ from emgcore.data.store import store_filename, write_user_store
 from emgcore.io import write_csv_atomic
 
 MANIFEST_COLUMNS = [
-    "subject", "user", "group", "number", "store", "n_reps", "n_samples", "n_rest", "n_active", "n_pinch",
+    "subject",
+    "user",
+    "group",
+    "number",
+    "store",
+    "n_reps",
+    "n_samples",
+    "n_rest",
+    "n_active",
+    "n_pinch",
 ]
 
 

@@ -8,10 +8,10 @@ import numpy as np
 from libemg._datasets.dataset import Dataset
 from libemg.data_handler import OfflineDataHandler
 
-from emgcore.data.labels import FS_HZ, GESTURES, N_CHANNELS, PINCH
-from emgcore.data.store import read_user_store
 from emgcore.data.ingest import read_manifest
-from emgcore.splits import EPN612_SPLITS, split_subjects
+from emgcore.data.labels import FS_HZ, GESTURES, N_CHANNELS, PINCH
+from emgcore.data.splits import EPN612_SPLITS, split_subjects
+from emgcore.data.store import read_user_store
 
 
 class EPN612Store(Dataset):
@@ -29,7 +29,10 @@ class EPN612Store(Dataset):
         subjects = read_manifest(self.manifest_path)["subject"].tolist()
         self.subject_ids = [int(s) for s in subjects]
         super().__init__(
-            FS_HZ, N_CHANNELS, "Myo Armband", len(self.subject_ids),
+            FS_HZ,
+            N_CHANNELS,
+            "Myo Armband",
+            len(self.subject_ids),
             {i: g for i, g in enumerate(GESTURES) if i != PINCH},
             "train/val/test by fixed user ranges",
             "EMG-EPN-612 in the emgcore store layout",

@@ -1,13 +1,13 @@
 """Per-user int8 store: one HDF5 file per user with the signal and a repetition table.
 
 The signal of all repetitions lies back to back as int8 (8 channels); the small repetition table
-says where each one starts and what it is. Windows are cut from it lazily (see `emgcore.windows`).
+says where each one starts and what it is. Windows are cut from it lazily (see `emgcore.preprocess.window_dataset`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
@@ -135,7 +135,7 @@ def read_user_store(path: str | Path) -> UserRecording:
     return rec
 
 
-def iter_store(store_dir: str | Path, subjects) -> "Iterator[UserRecording]":
+def iter_store(store_dir: str | Path, subjects) -> Iterator[UserRecording]:
     """Yield the recordings of `subjects` one at a time (keeps memory at one user)."""
     for s in subjects:
         yield read_user_store(Path(store_dir) / store_filename(s))

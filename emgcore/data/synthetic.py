@@ -156,8 +156,7 @@ class SyntheticConfig:
         )
         _check(len(self.channel_gain) == N_CHANNELS, "channel_gain", f"{N_CHANNELS} values")
         _check(
-            np.shape(self.gesture_patterns) == (len(GESTURES), N_CHANNELS)
-            and np.min(self.gesture_patterns) > 0,
+            np.shape(self.gesture_patterns) == (len(GESTURES), N_CHANNELS) and np.min(self.gesture_patterns) > 0,
             "gesture_patterns",
             f"{len(GESTURES)} rows (one per gesture in {GESTURES}) of {N_CHANNELS} positive values",
         )
@@ -287,9 +286,7 @@ def filtered_noise(rng: np.random.Generator, sos: np.ndarray, n_samples: int) ->
     return sps.sosfilt(sos.astype(np.float32), noise, axis=1)
 
 
-def amplitude_modulation(
-    rng: np.random.Generator, n_samples: int, log_sd: float, cutoff_hz: float
-) -> np.ndarray:
+def amplitude_modulation(rng: np.random.Generator, n_samples: int, log_sd: float, cutoff_hz: float) -> np.ndarray:
     """Slow channel-major (8, n_samples) log-normal amplitude fluctuation with mean square about 1;
     it gives active EMG the heavy tails of real recordings.
 
@@ -307,9 +304,7 @@ def amplitude_modulation(
     return np.exp(fine)
 
 
-def pattern_perturbation(
-    config: SyntheticConfig, rng: np.random.Generator, shape: tuple[int, int]
-) -> np.ndarray:
+def pattern_perturbation(config: SyntheticConfig, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
     """Log deviation of a user's gesture patterns from the template, structured as in CIIL: a per-channel
     part shared by all gestures (electrode contact), a per-gesture intensity, and a gesture-by-channel
     part smoothed over neighbouring electrodes."""
@@ -454,25 +449,6 @@ def write_synthetic_dataset(out_dir: str | Path, config: SyntheticConfig) -> dic
     saved = {key: value for key, value in summary.items() if key not in timing}
     write_json_atomic(out_dir / "synthetic_summary.json", saved)
     return summary
-
-
-def write_synthetic_epn612(
-    out_dir: str | Path,
-    n_train_users: int,
-    n_test_users: int,
-    reps_per_gesture: int,
-    seed: int,
-    **settings,
-) -> dict:
-    """Write a synthetic EPN-612-layout data set; ``settings`` are further :class:`SyntheticConfig` fields."""
-    config = SyntheticConfig(
-        n_train_users=n_train_users,
-        n_test_users=n_test_users,
-        reps_per_gesture=reps_per_gesture,
-        seed=seed,
-        **settings,
-    )
-    return write_synthetic_dataset(out_dir, config)
 
 
 PRESETS = {"demo": demo_config, "epn612": epn612_scale_config}

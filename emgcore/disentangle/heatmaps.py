@@ -25,7 +25,7 @@ matplotlib.use("Agg")  # headless rendering; chosen before pyplot is imported
 import matplotlib.pyplot as plt
 import numpy as np
 
-from emgcore.plots import _save_figure
+from emgcore.report.plots import _save_figure
 
 MODES = ("zero", "mean")
 BATCH_SIZE = 256
@@ -79,7 +79,7 @@ def mean_subject_code(model, X, batch_size: int = BATCH_SIZE) -> np.ndarray:
     total = None
     with _EvalMode(model), torch.no_grad():
         for start in range(0, n, batch_size):
-            s = model.encode_subject(_as_input(X[start:start + batch_size], model)).double().sum(dim=0)
+            s = model.encode_subject(_as_input(X[start : start + batch_size], model)).double().sum(dim=0)
             total = s if total is None else total + s
     return (total / n).float().cpu().numpy()
 
@@ -116,8 +116,16 @@ def pattern_component(model, x, mode: str = "zero", s_mean=None):
     return x_hat if isinstance(x, torch.Tensor) else x_hat.cpu().numpy()
 
 
-def pattern_heatmaps(model, dataset_X, gesture, subject, plane: int | None = 0, mode: str = "zero",
-                     s_mean=None, batch_size: int = BATCH_SIZE) -> dict[tuple[int, int], np.ndarray]:
+def pattern_heatmaps(
+    model,
+    dataset_X,
+    gesture,
+    subject,
+    plane: int | None = 0,
+    mode: str = "zero",
+    s_mean=None,
+    batch_size: int = BATCH_SIZE,
+) -> dict[tuple[int, int], np.ndarray]:
     """Mean pattern-component map (H, W) per (gesture, subject) present in the data.
 
     `dataset_X` is indexable by slices into (B, M, H, W) batches (array, tensor or memmap);
@@ -128,15 +136,16 @@ def pattern_heatmaps(model, dataset_X, gesture, subject, plane: int | None = 0, 
     subject = np.asarray(subject, dtype=np.int64)
     n = len(dataset_X)
     if gesture.shape != (n,) or subject.shape != (n,):
-        raise ValueError(f"gesture and subject need one label per window ({n}), got shapes "
-                         f"{gesture.shape} and {subject.shape}")
+        raise ValueError(
+            f"gesture and subject need one label per window ({n}), got shapes {gesture.shape} and {subject.shape}"
+        )
     if n == 0:
         raise ValueError("pattern_heatmaps needs at least one window")
     keys, inverse = np.unique(np.stack([gesture, subject], axis=1), axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
     sums = None
     for start in range(0, n, batch_size):
-        x_hat = pattern_component(model, dataset_X[start:start + batch_size], mode, s_mean)
+        x_hat = pattern_component(model, dataset_X[start : start + batch_size], mode, s_mean)
         x_hat = np.asarray(x_hat.detach().cpu().numpy() if hasattr(x_hat, "detach") else x_hat, dtype=np.float64)
         if plane is None:
             maps = x_hat.mean(axis=1)
@@ -146,7 +155,7 @@ def pattern_heatmaps(model, dataset_X, gesture, subject, plane: int | None = 0, 
             maps = x_hat[:, plane]
         if sums is None:
             sums = np.zeros((len(keys),) + maps.shape[1:])
-        np.add.at(sums, inverse[start:start + batch_size], maps)
+        np.add.at(sums, inverse[start : start + batch_size], maps)
     counts = np.bincount(inverse, minlength=len(keys)).astype(float)
     return {(int(g), int(s)): sums[i] / counts[i] for i, (g, s) in enumerate(keys)}
 
@@ -177,8 +186,9 @@ def _as_grid(m, grid_shape, key) -> np.ndarray:
     arr = np.asarray(m, dtype=np.float64)
     if grid_shape is not None:
         if arr.size != int(np.prod(grid_shape)):
-            raise ValueError(f"map {key} has {arr.size} values, grid_shape {tuple(grid_shape)} needs "
-                             f"{int(np.prod(grid_shape))}")
+            raise ValueError(
+                f"map {key} has {arr.size} values, grid_shape {tuple(grid_shape)} needs {int(np.prod(grid_shape))}"
+            )
         arr = arr.reshape(grid_shape)
     elif arr.ndim == 1:
         arr = arr.reshape(1, -1)
@@ -187,10 +197,14 @@ def _as_grid(m, grid_shape, key) -> np.ndarray:
     return arr
 
 
-def plot_heatmaps(maps: Mapping[tuple[int, int], np.ndarray], out_path: str | Path,
-                  gesture_names: Sequence[str] | Mapping[int, str] | None = None,
-                  grid_shape: tuple[int, int] | None = None, title: str | None = None,
-                  cmap: str = "viridis") -> Path:
+def plot_heatmaps(
+    maps: Mapping[tuple[int, int], np.ndarray],
+    out_path: str | Path,
+    gesture_names: Sequence[str] | Mapping[int, str] | None = None,
+    grid_shape: tuple[int, int] | None = None,
+    title: str | None = None,
+    cmap: str = "viridis",
+) -> Path:
     """Grid of electrode-grid images, gestures as rows and subjects as columns, one colour scale.
 
     Maps are reshaped to `grid_shape` (H, W) when given (so flat maps or a 1 x 8 armband work);
@@ -216,8 +230,12 @@ def plot_heatmaps(maps: Mapping[tuple[int, int], np.ndarray], out_path: str | Pa
 
     panel_w = 1.6
     panel_h = max(0.35, panel_w * h / w)
-    fig, axes = plt.subplots(len(gestures), len(subjects), squeeze=False,
-                             figsize=(1.2 + panel_w * len(subjects), 0.8 + (panel_h + 0.25) * len(gestures)))
+    fig, axes = plt.subplots(
+        len(gestures),
+        len(subjects),
+        squeeze=False,
+        figsize=(1.2 + panel_w * len(subjects), 0.8 + (panel_h + 0.25) * len(gestures)),
+    )
     image = None
     for r, (g, name) in enumerate(zip(gestures, names)):
         for c, s in enumerate(subjects):
@@ -225,8 +243,9 @@ def plot_heatmaps(maps: Mapping[tuple[int, int], np.ndarray], out_path: str | Pa
             ax.set_xticks([])
             ax.set_yticks([])
             if (g, s) in grids:
-                image = ax.imshow(grids[(g, s)], cmap=cmap, vmin=vmin, vmax=vmax, aspect="equal",
-                                  interpolation="nearest")
+                image = ax.imshow(
+                    grids[(g, s)], cmap=cmap, vmin=vmin, vmax=vmax, aspect="equal", interpolation="nearest"
+                )
             else:
                 ax.set_frame_on(False)
             if r == 0:
@@ -255,16 +274,18 @@ def reconstruction_correlation(maps_by_gesture) -> np.ndarray:
         raise ValueError("gesture maps hold NaN or infinite values")
     constant = np.flatnonzero(data.std(axis=1) == 0)
     if constant.size:
-        raise ValueError(f"gesture maps at positions {constant.tolist()} are constant; Pearson correlation "
-                         "is undefined")
+        raise ValueError(
+            f"gesture maps at positions {constant.tolist()} are constant; Pearson correlation is undefined"
+        )
     corr = np.corrcoef(data)
     corr = (corr + corr.T) / 2  # exact symmetry despite rounding
     np.fill_diagonal(corr, 1.0)
     return np.clip(corr, -1.0, 1.0)
 
 
-def plot_correlation_matrix(C, names: Sequence[str], out_path: str | Path,
-                            title: str = "Correlation of pattern reconstructions") -> Path:
+def plot_correlation_matrix(
+    C, names: Sequence[str], out_path: str | Path, title: str = "Correlation of pattern reconstructions"
+) -> Path:
     """Annotated heat map of a (G, G) correlation matrix on the fixed scale [-1, 1]."""
     C = np.asarray(C, dtype=np.float64)
     if C.ndim != 2 or C.shape[0] != C.shape[1]:
@@ -280,8 +301,15 @@ def plot_correlation_matrix(C, names: Sequence[str], out_path: str | Path,
     for i in range(g):
         for j in range(g):
             value = C[i, j]
-            ax.text(j, i, "nan" if not np.isfinite(value) else f"{value:.2f}", ha="center", va="center",
-                    fontsize=fontsize, color="white" if np.isfinite(value) and abs(value) > 0.6 else "black")
+            ax.text(
+                j,
+                i,
+                "nan" if not np.isfinite(value) else f"{value:.2f}",
+                ha="center",
+                va="center",
+                fontsize=fontsize,
+                color="white" if np.isfinite(value) and abs(value) > 0.6 else "black",
+            )
     ax.set_xticks(range(g))
     ax.set_yticks(range(g))
     ax.set_xticklabels(names, rotation=90, fontsize=fontsize + 1)

@@ -6,7 +6,7 @@ what simple classifiers can read from them, in a 2 x 2 design per classifier:
 
 * task ``gesture`` (cross-user gesture recognition): train on the training subjects' codes with
   their gesture labels, predict the held-out subjects' codes, score per held-out subject with
-  `emgcore.metrics.per_subject_metrics`. p should score high, s near chance.
+  `emgcore.report.metrics.per_subject_metrics`. p should score high, s near chance.
 * task ``subject`` (subject identity across gestures): the held-out subjects never appear in
   training, so identification is measured *within the test codes*, leaving one gesture out: for
   every gesture a classifier trained on the held-out subjects' windows of the *other* gestures
@@ -46,15 +46,14 @@ import numpy as np
 import pandas as pd
 
 from emgcore.data.labels import REST
-from emgcore.metrics import METRICS, PER_SUBJECT_COLUMNS, per_subject_metrics, summarise
-from emgcore.results import KEY_COLUMNS
-from emgcore.tables import require_columns
+from emgcore.disentangle.train import LATENT_KEYS
+from emgcore.report.aggregate import KEY_COLUMNS
+from emgcore.report.metrics import METRICS, PER_SUBJECT_COLUMNS, per_subject_metrics, summarise
+from emgcore.report.tables import require_columns
 
 CLASSIFIERS = ("knn", "svm", "rf", "ann", "cnn", "lstm")
 CODES = ("p", "s")
 TASKS = ("gesture", "subject", "subject_within")
-LATENT_KEYS = ("p_train", "s_train", "gesture_train", "subject_train",
-               "p_test", "s_test", "gesture_test", "subject_test")
 TABLE_COLUMNS = ("classifier", "code", "task", "seed") + PER_SUBJECT_COLUMNS + ("n_classes", "chance")
 
 _TORCH_COMMON = {"epochs": 30, "batch_size": 128, "lr": 1e-3, "weight_decay": 0.0}
@@ -86,7 +85,8 @@ def _as_labels(y, name: str, n: int) -> np.ndarray:
     if arr.ndim != 1 or arr.size != n:
         raise ValueError(f"{name} must be one-dimensional with {n} entries, got shape {arr.shape}")
     is_integral = np.issubdtype(arr.dtype, np.integer) or (
-        np.issubdtype(arr.dtype, np.number) and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)))
+        np.issubdtype(arr.dtype, np.number) and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))
+    )
     if not is_integral:
         raise ValueError(f"{name} must hold integer codes, got dtype {arr.dtype}")
     return arr.astype(np.int64)
@@ -97,11 +97,9 @@ def _resolve_params(name: str, params: Mapping) -> dict:
         raise ValueError(f"unknown classifier {name!r}; choose from {CLASSIFIERS}")
     unknown = sorted(set(params) - set(DEFAULT_PARAMS[name]))
     if unknown:
-        raise ValueError(f"classifier {name!r} has no parameters {unknown}; "
-                         f"it accepts {sorted(DEFAULT_PARAMS[name])}")
+        raise ValueError(f"classifier {name!r} has no parameters {unknown}; it accepts {sorted(DEFAULT_PARAMS[name])}")
     resolved = {**DEFAULT_PARAMS[name], **params}
-    for key in ("epochs", "batch_size", "hidden", "channels", "kernel_size", "chunk", "n_neighbors",
-                "n_estimators"):
+    for key in ("epochs", "batch_size", "hidden", "channels", "kernel_size", "chunk", "n_neighbors", "n_estimators"):
         if key in resolved and (not isinstance(resolved[key], (int, np.integer)) or resolved[key] < 1):
             raise ValueError(f"classifier {name!r}: {key} must be a positive integer, got {resolved[key]!r}")
     return resolved
@@ -118,10 +116,12 @@ def _sklearn_model(name: str, params: dict, seed: int):
     if name == "knn":
         return make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=params["n_neighbors"]))
     if name == "svm":
-        return make_pipeline(StandardScaler(), SVC(kernel="rbf", C=params["C"], gamma=params["gamma"],
-                                                   random_state=seed))
-    return RandomForestClassifier(n_estimators=params["n_estimators"], max_depth=params["max_depth"],
-                                  n_jobs=params["n_jobs"], random_state=seed)
+        return make_pipeline(
+            StandardScaler(), SVC(kernel="rbf", C=params["C"], gamma=params["gamma"], random_state=seed)
+        )
+    return RandomForestClassifier(
+        n_estimators=params["n_estimators"], max_depth=params["max_depth"], n_jobs=params["n_jobs"], random_state=seed
+    )
 
 
 # --------------------------------------------------------------------------- torch classifiers
@@ -138,10 +138,15 @@ def _torch_network(name: str, dim: int, n_classes: int, params: dict):
         if length < 1:
             raise ValueError(f"cnn: kernel_size={k} is too large for a code of {dim} dims")
         # flatten instead of pooling: the meaning of a code dimension depends on where it sits
-        return nn.Sequential(nn.Unflatten(1, (1, dim)),
-                             nn.Conv1d(1, c, k, padding=k // 2), nn.ReLU(),
-                             nn.Conv1d(c, c, k, padding=k // 2), nn.ReLU(),
-                             nn.Flatten(), nn.Linear(c * length, n_classes))
+        return nn.Sequential(
+            nn.Unflatten(1, (1, dim)),
+            nn.Conv1d(1, c, k, padding=k // 2),
+            nn.ReLU(),
+            nn.Conv1d(c, c, k, padding=k // 2),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(c * length, n_classes),
+        )
     return _chunk_lstm(dim, params["chunk"], params["hidden"], n_classes)
 
 
@@ -168,8 +173,9 @@ def _chunk_lstm(dim: int, chunk: int, hidden: int, n_classes: int):
     return ChunkLSTM()
 
 
-def _fit_predict_torch(name: str, X_train: np.ndarray, y_idx: np.ndarray, X_test: np.ndarray,
-                       n_classes: int, params: dict, seed: int) -> np.ndarray:
+def _fit_predict_torch(
+    name: str, X_train: np.ndarray, y_idx: np.ndarray, X_test: np.ndarray, n_classes: int, params: dict, seed: int
+) -> np.ndarray:
     """Train the network with Adam + cross-entropy on mini-batches (seeded shuffles); argmax on test."""
     import torch
 
@@ -191,13 +197,13 @@ def _fit_predict_torch(name: str, X_train: np.ndarray, y_idx: np.ndarray, X_test
     for _ in range(params["epochs"]):
         order = torch.randperm(len(xt), generator=generator)
         for start in range(0, len(xt), batch):
-            idx = order[start:start + batch]
+            idx = order[start : start + batch]
             optimiser.zero_grad()
             loss_fn(net(xt[idx]), yt[idx]).backward()
             optimiser.step()
     net.eval()
     with torch.no_grad():
-        logits = torch.cat([net(xs[i:i + 4096]) for i in range(0, len(xs), 4096)])
+        logits = torch.cat([net(xs[i : i + 4096]) for i in range(0, len(xs), 4096)])
     return logits.argmax(dim=1).numpy()
 
 
@@ -219,8 +225,7 @@ def fit_predict(name: str, X_train, y_train, X_test, seed: int = 0, **params) ->
     if name in ("knn", "svm", "rf"):
         model = _sklearn_model(name, resolved, seed)
         if name == "knn" and resolved["n_neighbors"] > X_train.shape[0]:
-            raise ValueError(f"knn: n_neighbors={resolved['n_neighbors']} exceeds {X_train.shape[0]} "
-                             "training codes")
+            raise ValueError(f"knn: n_neighbors={resolved['n_neighbors']} exceeds {X_train.shape[0]} training codes")
         pred_idx = model.fit(X_train, y_idx).predict(X_test)
     else:
         pred_idx = _fit_predict_torch(name, X_train, y_idx, X_test, classes.size, resolved, seed)
@@ -256,8 +261,10 @@ def load_latents(latents) -> dict[str, np.ndarray]:
             out[f"trial_{split}"] = _as_labels(latents[f"trial_{split}"], f"trial_{split}", n)
     for code in CODES:
         if out[f"{code}_train"].shape[1] != out[f"{code}_test"].shape[1]:
-            raise ValueError(f"{code}_train and {code}_test differ in code size: "
-                             f"{out[f'{code}_train'].shape[1]} vs {out[f'{code}_test'].shape[1]}")
+            raise ValueError(
+                f"{code}_train and {code}_test differ in code size: "
+                f"{out[f'{code}_train'].shape[1]} vs {out[f'{code}_test'].shape[1]}"
+            )
     return out
 
 
@@ -294,10 +301,16 @@ def _identification_scores(subject, gesture, pred) -> pd.DataFrame:
         active = gesture[mine] != REST
         tp = hit.sum()
         predicted = np.sum(pred == sid)
-        rows.append({"subject": int(sid), "n_windows": int(mine.sum()), "acc": float(hit.mean()),
-                     "act_acc": float(hit[active].mean()) if active.any() else float("nan"),
-                     "bal_acc": float(np.mean(per_gesture)),
-                     "f1": float(2 * tp / (mine.sum() + predicted))})
+        rows.append(
+            {
+                "subject": int(sid),
+                "n_windows": int(mine.sum()),
+                "acc": float(hit.mean()),
+                "act_acc": float(hit[active].mean()) if active.any() else float("nan"),
+                "bal_acc": float(np.mean(per_gesture)),
+                "f1": float(2 * tp / (mine.sum() + predicted)),
+            }
+        )
     return pd.DataFrame(rows, columns=list(PER_SUBJECT_COLUMNS))
 
 
@@ -314,23 +327,30 @@ def _subject_task(name, X_test, lat, seed, params, task) -> tuple[pd.DataFrame, 
     if task == "subject":
         folds = gesture
         if np.unique(folds).size < 2:
-            raise ValueError("subject identification across gestures needs at least 2 gestures in the "
-                             "held-out subjects' test codes")
+            raise ValueError(
+                "subject identification across gestures needs at least 2 gestures in the held-out subjects' test codes"
+            )
     else:
         folds = identification_folds(subject, gesture, seed, lat.get("trial_test"))
     pred = np.empty_like(subject)
     for fold in np.unique(folds):
         train, test = folds != fold, folds == fold
         if np.unique(subject[train]).size < 2:
-            raise ValueError(f"{task}: identification needs at least 2 held-out subjects with windows "
-                             f"outside fold {fold}")
+            raise ValueError(
+                f"{task}: identification needs at least 2 held-out subjects with windows outside fold {fold}"
+            )
         pred[test] = fit_predict(name, X_test[train], subject[train], X_test[test], seed, **params)
     return _identification_scores(subject, gesture, pred), np.unique(subject).size
 
 
-def evaluate_latents(latents, classifiers: Sequence[str] = CLASSIFIERS, seed: int = 0,
-                     params: Mapping[str, Mapping] | None = None,
-                     codes: Sequence[str] = CODES, tasks: Sequence[str] = TASKS) -> pd.DataFrame:
+def evaluate_latents(
+    latents,
+    classifiers: Sequence[str] = CLASSIFIERS,
+    seed: int = 0,
+    params: Mapping[str, Mapping] | None = None,
+    codes: Sequence[str] = CODES,
+    tasks: Sequence[str] = TASKS,
+) -> pd.DataFrame:
     """Per-subject scores of every classifier on every code (p, s) for both tasks (gesture, subject).
 
     `latents` is a dict or .npz path with `LATENT_KEYS`; `params[classifier]` overrides that
@@ -339,8 +359,11 @@ def evaluate_latents(latents, classifiers: Sequence[str] = CLASSIFIERS, seed: in
     """
     lat = load_latents(latents)
     params = {} if params is None else dict(params)
-    for label, chosen, allowed in (("classifier", classifiers, CLASSIFIERS), ("code", codes, CODES),
-                                   ("task", tasks, TASKS)):
+    for label, chosen, allowed in (
+        ("classifier", classifiers, CLASSIFIERS),
+        ("code", codes, CODES),
+        ("task", tasks, TASKS),
+    ):
         if isinstance(chosen, str) or not chosen:
             raise ValueError(f"{label}s must be a non-empty sequence, got {chosen!r}")
         bad = [c for c in chosen if c not in allowed]
@@ -356,11 +379,11 @@ def evaluate_latents(latents, classifiers: Sequence[str] = CLASSIFIERS, seed: in
         for code in codes:
             for task in tasks:
                 if task == "gesture":
-                    table, n_classes = _gesture_task(name, lat[f"{code}_train"], lat[f"{code}_test"], lat,
-                                                     seed, params.get(name, {}))
+                    table, n_classes = _gesture_task(
+                        name, lat[f"{code}_train"], lat[f"{code}_test"], lat, seed, params.get(name, {})
+                    )
                 else:
-                    table, n_classes = _subject_task(name, lat[f"{code}_test"], lat, seed,
-                                                     params.get(name, {}), task)
+                    table, n_classes = _subject_task(name, lat[f"{code}_test"], lat, seed, params.get(name, {}), task)
                 table.insert(0, "seed", int(seed))
                 table.insert(0, "task", task)
                 table.insert(0, "code", code)
@@ -378,7 +401,7 @@ def _check_table(table: pd.DataFrame) -> None:
 
 
 def summarise_latents(table: pd.DataFrame) -> pd.DataFrame:
-    """Across-subject summary per (classifier, code, task, seed), via `emgcore.metrics.summarise`.
+    """Across-subject summary per (classifier, code, task, seed), via `emgcore.report.metrics.summarise`.
 
     Columns: classifier, code, task, seed, n_subjects, n_windows, {metric}_{mean,std,min,median,
     worst10}, chance. Groups keep the table's order.
@@ -395,31 +418,25 @@ def summarise_latents(table: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
-def run_keys(path) -> tuple[str, str, str]:
-    """(dataset, measure, held-out tag) of a file inside a ``<dataset>-<measure>-h<held-out>`` run folder."""
-    path = Path(path)
-    parts = path.parent.name.split("-")
-    if len(parts) != 3 or not parts[2].startswith("h"):
-        raise ValueError(f"{path}: run folder {path.parent.name!r} is not <dataset>-<measure>-h<held-out>")
-    return parts[0], parts[1], parts[2][1:]
+RUN_KEYS = ("dataset", "measure", "held_out")
+
+
+def with_run_keys(table: pd.DataFrame, dataset: str, measure: str, held_out: str) -> pd.DataFrame:
+    """`table` with the run's identity (dataset, measure, held-out tag) as its first columns."""
+    out = table.copy()
+    for i, (key, value) in enumerate(zip(RUN_KEYS, (dataset, measure, held_out))):
+        out.insert(i, key, value)
+    return out
 
 
 def collect_latent_summaries(paths) -> pd.DataFrame:
-    """One table from the ``latent_summary.csv`` of many runs, keyed by dataset, measure, held_out.
-
-    Each file must sit in a run folder named ``<dataset>-<measure>-h<held-out>`` (the layout of
-    ``results/disentangle/``); the three keys come first, then the summary's own columns.
-    """
+    """One table from the ``latent_summary.csv`` of many runs (each keyed by `with_run_keys`)."""
     frames = []
     for path in map(Path, paths):
-        dataset, measure, held_out = run_keys(path)
         table = pd.read_csv(path)
-        missing = [c for c in ("classifier", "code", "task", "chance") if c not in table.columns]
+        missing = [c for c in (*RUN_KEYS, "classifier", "code", "task", "chance") if c not in table.columns]
         if missing:
             raise ValueError(f"{path}: lacks columns {missing}; has {list(table.columns)}")
-        table.insert(0, "held_out", held_out)
-        table.insert(0, "measure", measure)
-        table.insert(0, "dataset", dataset)
         frames.append(table)
     if not frames:
         raise ValueError("no latent summaries given")
@@ -444,12 +461,13 @@ def _label(value, what: str) -> str:
 def results_rows(table: pd.DataFrame, dataset: str, measure: str, held_out) -> pd.DataFrame:
     """Rows for results/results.csv from the gesture task: one per (classifier, code, seed).
 
-    Keys follow the benchmark's summary files: model ``disentangle_<classifier>``, loss
-    ``disentangle``, train_variant = `measure` (the input measure the model was trained on),
-    eval_variant = the code (``p`` or ``s``), norm ``nonorm``, tau empty. The run name
-    ``{model}-disentangle-{measure}-{dataset}-{held_out}-s{seed}`` keeps rows of different datasets
-    and held-out folds distinct (results.csv is keyed by run, eval_variant, norm). After the
-    metric columns come dataset, held_out and chance.
+    Model ``disentangle_<classifier>``, loss ``disentangle``, norm ``nonorm``; train_variant and
+    eval_variant stay empty (no windowing variant applies); the input measure the model was
+    trained on and the latent code classified (``p`` or ``s``) have columns of their own,
+    `measure` and `code`. The run name ``{model}-disentangle-{measure}-{dataset}-{held_out}-s{seed}``
+    keeps rows of different datasets and held-out folds distinct (results.csv is keyed by run,
+    eval_variant, norm and code). After the metric columns come dataset, measure, code, held_out
+    and chance.
     """
     _check_table(table)
     dataset = _label(dataset, "dataset")
@@ -462,15 +480,26 @@ def results_rows(table: pd.DataFrame, dataset: str, measure: str, held_out) -> p
     for (classifier, code, seed), group in gesture.groupby(["classifier", "code", "seed"], sort=False):
         model = f"disentangle_{classifier}"
         row = summarise(group[list(PER_SUBJECT_COLUMNS)])
-        keys = {"run": f"{model}-disentangle-{measure}-{dataset}-{held_out}-s{int(seed)}", "model": model,
-                "loss": "disentangle", "train_variant": measure, "seed": int(seed), "eval_variant": code,
-                "norm": "nonorm", "tau": np.nan}
+        keys = {
+            "run": f"{model}-disentangle-{measure}-{dataset}-{held_out}-s{int(seed)}",
+            "model": model,
+            "loss": "disentangle",
+            "train_variant": np.nan,
+            "seed": int(seed),
+            "eval_variant": np.nan,
+            "norm": "nonorm",
+            "tau": np.nan,
+        }
         for i, (key, value) in enumerate(keys.items()):
             row.insert(i, key, value)
-        row["dataset"], row["held_out"] = dataset, held_out
+        row["dataset"], row["measure"], row["code"], row["held_out"] = dataset, measure, code, held_out
         row["chance"] = float(group["chance"].mean())
         rows.append(row)
     out = pd.concat(rows, ignore_index=True)
     metric_columns = [f"{m}_{s}" for m in METRICS for s in ("mean", "std", "min", "median", "worst10")]
-    return out[KEY_COLUMNS[:-1] + ["tau", "n_subjects", "n_windows"] + metric_columns
-               + ["dataset", "held_out", "chance"]]
+    return out[
+        KEY_COLUMNS[:-1]
+        + ["tau", "n_subjects", "n_windows"]
+        + metric_columns
+        + ["dataset", "measure", "code", "held_out", "chance"]
+    ]

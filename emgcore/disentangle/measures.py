@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import signal as sps
 
-from emgcore.features import resolve_features, window_features
+from emgcore.features.extraction import resolve_features, window_features
 from emgcore.io import write_atomic
 
 if TYPE_CHECKING:  # the recordings module is only needed for type hints
@@ -59,8 +59,7 @@ SSC_THRESHOLD = float(np.finfo(np.float32).tiny)
 #: the STFT to tens of MB (32 Hyser windows of 256 channels x 512 samples at a time)
 CHUNK_SAMPLES = 2**22
 STD_FLOOR = 1e-12  # planes with a smaller spread are centred but not scaled
-DATASET_KEYS = ("X", "gesture", "subject", "session", "trial", "measure", "grid_shape", "ring",
-                "cell_mask", "planes")
+DATASET_KEYS = ("X", "gesture", "subject", "session", "trial", "measure", "grid_shape", "ring", "cell_mask", "planes")
 
 
 @dataclass(frozen=True)
@@ -82,14 +81,14 @@ class MeasureParams:
             problems.append(f"envelope_s must be > 0 (got {self.envelope_s})")
         if int(self.n_freq) != self.n_freq or self.n_freq < 1:
             problems.append(f"n_freq must be an integer >= 1 (got {self.n_freq})")
-        if self.stft_nperseg is not None and (int(self.stft_nperseg) != self.stft_nperseg
-                                              or self.stft_nperseg < 2):
+        if self.stft_nperseg is not None and (int(self.stft_nperseg) != self.stft_nperseg or self.stft_nperseg < 2):
             problems.append(f"stft_nperseg must be None or an integer >= 2 (got {self.stft_nperseg})")
         if problems:
             raise ValueError("invalid MeasureParams: " + "; ".join(problems))
         if isinstance(self.td_features, str) or not len(self.td_features):
-            raise ValueError(f"td_features must be a non-empty sequence of libemg names, got "
-                             f"{self.td_features!r}")  # names are checked by libemg when used
+            raise ValueError(
+                f"td_features must be a non-empty sequence of libemg names, got {self.td_features!r}"
+            )  # names are checked by libemg when used
         object.__setattr__(self, "td_features", tuple(str(f) for f in self.td_features))
 
 
@@ -97,8 +96,9 @@ class MeasureParams:
 # windowing
 
 
-def window_geometry(fs: float, window_s: float = 0.25, overlap: float = 0.5,
-                    discard_s: float = 0.25) -> tuple[int, int, int]:
+def window_geometry(
+    fs: float, window_s: float = 0.25, overlap: float = 0.5, discard_s: float = 0.25
+) -> tuple[int, int, int]:
     """(window length L, stride S, discarded samples D) in samples for sampling rate ``fs``."""
     if not fs > 0:
         raise ValueError(f"fs must be > 0 (got {fs})")
@@ -115,8 +115,9 @@ def window_geometry(fs: float, window_s: float = 0.25, overlap: float = 0.5,
     return length, stride, round(discard_s * fs)
 
 
-def window_starts(n_samples: int, fs: float, window_s: float = 0.25, overlap: float = 0.5,
-                  discard_s: float = 0.25) -> np.ndarray:
+def window_starts(
+    n_samples: int, fs: float, window_s: float = 0.25, overlap: float = 0.5, discard_s: float = 0.25
+) -> np.ndarray:
     """First sample of every window of a trial of ``n_samples`` samples (int64, possibly empty)."""
     length, stride, discard = window_geometry(fs, window_s, overlap, discard_s)
     usable = int(n_samples) - discard
@@ -152,8 +153,9 @@ def stft_nperseg(length: int, params: MeasureParams) -> int:
     if nperseg > length:
         raise ValueError(f"stft frame of {nperseg} samples is longer than the {length}-sample window")
     if nperseg // 2 < params.n_freq:
-        raise ValueError(f"stft frames of {nperseg} samples give {nperseg // 2} non-DC bins, fewer "
-                         f"than n_freq={params.n_freq}")
+        raise ValueError(
+            f"stft frames of {nperseg} samples give {nperseg // 2} non-DC bins, fewer than n_freq={params.n_freq}"
+        )
     return nperseg
 
 
@@ -170,15 +172,15 @@ def plane_names(measure: str, length: int, fs: float, params: MeasureParams) -> 
         bins = np.arange(1, nperseg // 2 + 1)
         edges = _segment_edges(len(bins), params.n_freq)
         step = fs / nperseg
-        return tuple(f"stft_{bins[a] * step - step / 2:.0f}-{bins[b - 1] * step + step / 2:.0f}Hz"
-                     for a, b in pairwise(edges))
+        return tuple(
+            f"stft_{bins[a] * step - step / 2:.0f}-{bins[b - 1] * step + step / 2:.0f}Hz" for a, b in pairwise(edges)
+        )
     if measure == "stft_td":
         return plane_names("stft", length, fs, params) + plane_names("td", length, fs, params)
     raise ValueError(f"unknown measure {measure!r}; choose one of {MEASURES}")
 
 
-def measure_values(windows: np.ndarray, measure: str, fs: float,
-                   params: MeasureParams | None = None) -> np.ndarray:
+def measure_values(windows: np.ndarray, measure: str, fs: float, params: MeasureParams | None = None) -> np.ndarray:
     """The measure of each window: (N, C, L) -> float32 (N, M, C)."""
     params = params or MeasureParams()
     windows = np.asarray(windows, dtype=np.float32)
@@ -200,8 +202,9 @@ def measure_values(windows: np.ndarray, measure: str, fs: float,
         out = moving[..., at]
     elif measure == "stft":
         nperseg = stft_nperseg(length, params)
-        _, _, z = sps.stft(x, fs=fs, window="hann", nperseg=nperseg, noverlap=nperseg // 2,
-                           boundary=None, padded=False, axis=-1)  # (N, C, F, frames)
+        _, _, z = sps.stft(
+            x, fs=fs, window="hann", nperseg=nperseg, noverlap=nperseg // 2, boundary=None, padded=False, axis=-1
+        )  # (N, C, F, frames)
         magnitude = np.abs(z).mean(axis=-1)[..., 1:]  # drop DC
         out = _segment_means(magnitude, params.n_freq)
     elif measure == "rms":
@@ -213,8 +216,9 @@ def measure_values(windows: np.ndarray, measure: str, fs: float,
         feats = window_features(windows, list(params.td_features), libemg_params)  # (N, F*C)
         return feats.reshape(n, -1, channels).astype(np.float32)  # libemg is feature-major
     elif measure == "stft_td":
-        return np.concatenate([measure_values(windows, "stft", fs, params),
-                               measure_values(windows, "td", fs, params)], axis=1)
+        return np.concatenate(
+            [measure_values(windows, "stft", fs, params), measure_values(windows, "td", fs, params)], axis=1
+        )
     else:
         raise ValueError(f"unknown measure {measure!r}; choose one of {MEASURES}")
     return np.swapaxes(out, 1, 2).astype(np.float32)
@@ -241,8 +245,7 @@ def check_grid(grid: GridSpec, n_channels: int | None = None) -> np.ndarray:
     if len(np.unique(used)) != used.size:
         raise ValueError("channel_map places a channel on more than one cell")
     if n_channels is not None and used.max() >= n_channels:
-        raise ValueError(f"channel_map refers to channel {used.max()} but the signal has "
-                         f"{n_channels} channels")
+        raise ValueError(f"channel_map refers to channel {used.max()} but the signal has {n_channels} channels")
     return cmap
 
 
@@ -315,8 +318,9 @@ class MeasureDataset:
             raise ValueError("cell_mask marks no occupied cell")
         self.cell_mask = mask
         self.ring = bool(self.ring)
-        self.planes = tuple(f"plane{i}" for i in range(m)) if self.planes is None else tuple(
-            str(p) for p in self.planes)
+        self.planes = (
+            tuple(f"plane{i}" for i in range(m)) if self.planes is None else tuple(str(p) for p in self.planes)
+        )
         if len(self.planes) != m:
             raise ValueError(f"{len(self.planes)} plane names for {m} planes")
         if not np.isfinite(self.X).all():
@@ -337,17 +341,34 @@ class MeasureDataset:
         index = np.asarray(index)
         if index.dtype == bool and index.shape != (len(self),):
             raise ValueError(f"boolean index must have shape ({len(self)},), got {index.shape}")
-        return replace(self, X=self.X[index], gesture=self.gesture[index], subject=self.subject[index],
-                       session=self.session[index], trial=self.trial[index])
+        return replace(
+            self,
+            X=self.X[index],
+            gesture=self.gesture[index],
+            subject=self.subject[index],
+            session=self.session[index],
+            trial=self.trial[index],
+        )
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the dataset atomically as .npz (arrays plus measure, grid, ring, plane names)."""
+
         def write(tmp):
             with open(tmp, "wb") as fh:  # a handle, so numpy does not append '.npz'
-                np.savez(fh, X=self.X, gesture=self.gesture, subject=self.subject,
-                         session=self.session, trial=self.trial, measure=np.array(self.measure),
-                         grid_shape=np.array(self.grid_shape, np.int64), ring=np.array(self.ring),
-                         cell_mask=self.cell_mask, planes=np.array(self.planes, dtype=str))
+                np.savez(
+                    fh,
+                    X=self.X,
+                    gesture=self.gesture,
+                    subject=self.subject,
+                    session=self.session,
+                    trial=self.trial,
+                    measure=np.array(self.measure),
+                    grid_shape=np.array(self.grid_shape, np.int64),
+                    ring=np.array(self.ring),
+                    cell_mask=self.cell_mask,
+                    planes=np.array(self.planes, dtype=str),
+                )
+
         return write_atomic(path, write)
 
     @classmethod
@@ -361,18 +382,31 @@ class MeasureDataset:
             if missing:
                 raise ValueError(f"{path} is not a measure dataset (missing {missing})")
             try:
-                return cls(X=data["X"], gesture=data["gesture"], subject=data["subject"],
-                           session=data["session"], trial=data["trial"], measure=str(data["measure"]),
-                           grid_shape=tuple(int(v) for v in data["grid_shape"]),
-                           ring=bool(data["ring"]), cell_mask=data["cell_mask"],
-                           planes=tuple(str(p) for p in data["planes"]))
+                return cls(
+                    X=data["X"],
+                    gesture=data["gesture"],
+                    subject=data["subject"],
+                    session=data["session"],
+                    trial=data["trial"],
+                    measure=str(data["measure"]),
+                    grid_shape=tuple(int(v) for v in data["grid_shape"]),
+                    ring=bool(data["ring"]),
+                    cell_mask=data["cell_mask"],
+                    planes=tuple(str(p) for p in data["planes"]),
+                )
             except ValueError as err:
                 raise ValueError(f"{path}: {err}") from err
 
 
-def build_measure_dataset(trials: Sequence[Trial], grid: GridSpec, measure: str,
-                          window_s: float = 0.25, overlap: float = 0.5, discard_s: float = 0.25,
-                          params: MeasureParams | None = None) -> MeasureDataset:
+def build_measure_dataset(
+    trials: Sequence[Trial],
+    grid: GridSpec,
+    measure: str,
+    window_s: float = 0.25,
+    overlap: float = 0.5,
+    discard_s: float = 0.25,
+    params: MeasureParams | None = None,
+) -> MeasureDataset:
     """Measure images of every analysis window of ``trials`` (all at one sampling rate).
 
     Windows are taken trial by trial in the given order (see the module docstring for the
@@ -399,27 +433,37 @@ def build_measure_dataset(trials: Sequence[Trial], grid: GridSpec, measure: str,
     for i, trial in enumerate(trials):
         sig = np.asarray(trial.signal, dtype=np.float32)
         if not np.isfinite(sig).all():
-            raise ValueError(f"trial {i} (subject {trial.subject}, session {trial.session}, gesture "
-                             f"{trial.gesture}) holds non-finite samples")
+            raise ValueError(
+                f"trial {i} (subject {trial.subject}, session {trial.session}, gesture "
+                f"{trial.gesture}) holds non-finite samples"
+            )
         if int(trial.gesture) < 0:
             raise ValueError(f"trial {i}: gesture must be 0-based, got {trial.gesture}")
         starts = window_starts(sig.shape[0], fs, window_s, overlap, discard_s)
         chunk = max(1, CHUNK_SAMPLES // (sig.shape[1] * length))
         for lo in range(0, len(starts), chunk):
-            windows = cut_windows(sig, starts[lo:lo + chunk], length)
+            windows = cut_windows(sig, starts[lo : lo + chunk], length)
             images.append(to_grid(measure_values(windows, measure, fs, params), cmap))
-        labels.append(np.repeat([[int(trial.gesture), int(trial.subject), int(trial.session), i]],
-                                len(starts), axis=0))
+        labels.append(np.repeat([[int(trial.gesture), int(trial.subject), int(trial.session), i]], len(starts), axis=0))
     if not images:
-        raise ValueError(f"no trial is long enough for one window ({discard_s} s discarded + "
-                         f"{window_s} s window at {fs} Hz)")
+        raise ValueError(
+            f"no trial is long enough for one window ({discard_s} s discarded + {window_s} s window at {fs} Hz)"
+        )
     labels = np.concatenate(labels).astype(np.int64)
     if len(names) != images[0].shape[1]:  # multi-valued libemg features (e.g. AR) give extra planes
         names = tuple(f"{measure}_{i}" for i in range(images[0].shape[1]))
-    return MeasureDataset(X=np.concatenate(images), gesture=labels[:, 0], subject=labels[:, 1],
-                          session=labels[:, 2], trial=labels[:, 3], measure=measure,
-                          grid_shape=cmap.shape, ring=bool(grid.ring), cell_mask=cmap >= 0,
-                          planes=names)
+    return MeasureDataset(
+        X=np.concatenate(images),
+        gesture=labels[:, 0],
+        subject=labels[:, 1],
+        session=labels[:, 2],
+        trial=labels[:, 3],
+        measure=measure,
+        grid_shape=cmap.shape,
+        ring=bool(grid.ring),
+        cell_mask=cmap >= 0,
+        planes=names,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -442,8 +486,10 @@ class MeasureScaler:
             raise ValueError("MeasureScaler needs mean, std and cell_mask together, or none of them")
         if self.mean is not None:
             if self.mean.ndim != 1 or self.mean.shape != self.std.shape or self.cell_mask.ndim != 2:
-                raise ValueError(f"mean/std must be equal 1-D arrays and cell_mask 2-D; got "
-                                 f"{self.mean.shape}, {self.std.shape}, {self.cell_mask.shape}")
+                raise ValueError(
+                    f"mean/std must be equal 1-D arrays and cell_mask 2-D; got "
+                    f"{self.mean.shape}, {self.std.shape}, {self.cell_mask.shape}"
+                )
             if not (self.std > 0).all():
                 raise ValueError("std must be positive")
 
@@ -472,8 +518,10 @@ class MeasureScaler:
             raise ValueError("MeasureScaler is not fitted")
         X = np.asarray(X, dtype=np.float32)
         if X.ndim != 4 or X.shape[1] != len(self.mean) or X.shape[2:] != self.cell_mask.shape:
-            raise ValueError(f"X of shape {X.shape} does not match the scaler's {len(self.mean)} "
-                             f"planes on a {self.cell_mask.shape} grid")
+            raise ValueError(
+                f"X of shape {X.shape} does not match the scaler's {len(self.mean)} "
+                f"planes on a {self.cell_mask.shape} grid"
+            )
         out = (X - self.mean[:, None, None]) / self.std[:, None, None]
         out[:, :, ~self.cell_mask] = 0.0
         return out
@@ -481,8 +529,7 @@ class MeasureScaler:
     def state_dict(self) -> dict:
         if not self.fitted:
             raise ValueError("MeasureScaler is not fitted")
-        return {"mean": self.mean.tolist(), "std": self.std.tolist(),
-                "cell_mask": self.cell_mask.tolist()}
+        return {"mean": self.mean.tolist(), "std": self.std.tolist(), "cell_mask": self.cell_mask.tolist()}
 
     @classmethod
     def from_state(cls, state: dict) -> MeasureScaler:

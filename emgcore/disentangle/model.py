@@ -92,14 +92,23 @@ class GridConv2d(nn.Module):
 
 
 def _channels(base: int, n_blocks: int) -> list[int]:
-    return [base * 2 ** i for i in range(n_blocks)]
+    return [base * 2**i for i in range(n_blocks)]
 
 
 class GridEncoder(nn.Module):
     """Strided convolution stack on (B, M, H, W) images, then a linear map to ``out_dim``."""
 
-    def __init__(self, in_planes: int, grid_shape, ring: bool, out_dim: int, base_channels: int = 32,
-                 n_blocks: int = 3, dropout: float = 0.1, norm: str = "instance"):
+    def __init__(
+        self,
+        in_planes: int,
+        grid_shape,
+        ring: bool,
+        out_dim: int,
+        base_channels: int = 32,
+        n_blocks: int = 3,
+        dropout: float = 0.1,
+        norm: str = "instance",
+    ):
         super().__init__()
         layers, cin = [], in_planes
         for (size, stride), cout in zip(conv_plan(grid_shape, n_blocks), _channels(base_channels, n_blocks)):
@@ -121,8 +130,16 @@ class GridEncoder(nn.Module):
 class GridDecoder(nn.Module):
     """Codes (B, in_dim) -> images (B, M, H, W), mirroring `GridEncoder`'s blocks."""
 
-    def __init__(self, in_dim: int, out_planes: int, grid_shape, ring: bool, base_channels: int = 32,
-                 n_blocks: int = 3, decoder_type: str = "upsample"):
+    def __init__(
+        self,
+        in_dim: int,
+        out_planes: int,
+        grid_shape,
+        ring: bool,
+        base_channels: int = 32,
+        n_blocks: int = 3,
+        decoder_type: str = "upsample",
+    ):
         super().__init__()
         plan = conv_plan(grid_shape, n_blocks)
         channels = _channels(base_channels, n_blocks)
@@ -176,9 +193,20 @@ class DisentangleModel(nn.Module):
     ``self.config`` holds the constructor arguments (plain Python values) for checkpoints.
     """
 
-    def __init__(self, in_planes: int, grid_shape, ring: bool = False, pattern_dim: int = 64,
-                 subject_dim: int = 64, decoder_type: str = "upsample", dropout: float = 0.1,
-                 base_channels: int = 32, n_blocks: int = 3, norm: str = "instance", cell_mask=None):
+    def __init__(
+        self,
+        in_planes: int,
+        grid_shape,
+        ring: bool = False,
+        pattern_dim: int = 64,
+        subject_dim: int = 64,
+        decoder_type: str = "upsample",
+        dropout: float = 0.1,
+        base_channels: int = 32,
+        n_blocks: int = 3,
+        norm: str = "instance",
+        cell_mask=None,
+    ):
         super().__init__()
         shape = _check_grid_args(in_planes, grid_shape, n_blocks, base_channels)
         if decoder_type not in DECODER_TYPES:
@@ -193,16 +221,25 @@ class DisentangleModel(nn.Module):
         mask = np.ones(shape, bool) if cell_mask is None else np.asarray(cell_mask, dtype=bool)
         if mask.shape != shape:
             raise ValueError(f"cell_mask shape {mask.shape} does not match grid_shape {shape}")
-        self.config = {"in_planes": int(in_planes), "grid_shape": shape, "ring": bool(ring),
-                       "pattern_dim": int(pattern_dim), "subject_dim": int(subject_dim),
-                       "decoder_type": decoder_type, "dropout": float(dropout),
-                       "base_channels": int(base_channels), "n_blocks": int(n_blocks), "norm": norm,
-                       "cell_mask": mask.tolist()}
+        self.config = {
+            "in_planes": int(in_planes),
+            "grid_shape": shape,
+            "ring": bool(ring),
+            "pattern_dim": int(pattern_dim),
+            "subject_dim": int(subject_dim),
+            "decoder_type": decoder_type,
+            "dropout": float(dropout),
+            "base_channels": int(base_channels),
+            "n_blocks": int(n_blocks),
+            "norm": norm,
+            "cell_mask": mask.tolist(),
+        }
         enc = {"base_channels": base_channels, "n_blocks": n_blocks, "dropout": dropout, "norm": norm}
         self.pattern_encoder = GridEncoder(in_planes, shape, ring, pattern_dim, **enc)
         self.subject_encoder = GridEncoder(in_planes, shape, ring, subject_dim, **enc)
-        self.decoder = GridDecoder(pattern_dim + subject_dim, in_planes, shape, ring, base_channels,
-                                   n_blocks, decoder_type)
+        self.decoder = GridDecoder(
+            pattern_dim + subject_dim, in_planes, shape, ring, base_channels, n_blocks, decoder_type
+        )
         self.register_buffer("cell_mask", torch.from_numpy(mask.astype(np.float32)))
 
     @property
@@ -212,8 +249,7 @@ class DisentangleModel(nn.Module):
 
     def _check(self, x: torch.Tensor) -> None:
         if x.ndim != 4 or tuple(x.shape[1:]) != self.input_shape:
-            raise ValueError(f"expected input (B, {', '.join(map(str, self.input_shape))}), got "
-                             f"{tuple(x.shape)}")
+            raise ValueError(f"expected input (B, {', '.join(map(str, self.input_shape))}), got {tuple(x.shape)}")
 
     def encode_pattern(self, x: torch.Tensor) -> torch.Tensor:
         """Pattern (gesture) code (B, pattern_dim)."""
@@ -227,10 +263,17 @@ class DisentangleModel(nn.Module):
 
     def decode(self, p: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
         """Image (B, M, H, W) from a pattern code and a subject code (rows paired)."""
-        if p.ndim != 2 or s.ndim != 2 or p.shape[0] != s.shape[0] or \
-                p.shape[1] != self.config["pattern_dim"] or s.shape[1] != self.config["subject_dim"]:
-            raise ValueError(f"decode needs p (B, {self.config['pattern_dim']}) and s (B, "
-                             f"{self.config['subject_dim']}), got {tuple(p.shape)} and {tuple(s.shape)}")
+        if (
+            p.ndim != 2
+            or s.ndim != 2
+            or p.shape[0] != s.shape[0]
+            or p.shape[1] != self.config["pattern_dim"]
+            or s.shape[1] != self.config["subject_dim"]
+        ):
+            raise ValueError(
+                f"decode needs p (B, {self.config['pattern_dim']}) and s (B, "
+                f"{self.config['subject_dim']}), got {tuple(p.shape)} and {tuple(s.shape)}"
+            )
         return self.decoder(torch.cat([p, s], dim=1)) * self.cell_mask
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -242,12 +285,16 @@ class DisentangleModel(nn.Module):
 class Discriminator(nn.Module):
     """Real-vs-reconstructed critic: strided convolutions (LeakyReLU, no norm) -> one logit per image."""
 
-    def __init__(self, in_planes: int, grid_shape, ring: bool = False, base_channels: int = 32,
-                 n_blocks: int = 3):
+    def __init__(self, in_planes: int, grid_shape, ring: bool = False, base_channels: int = 32, n_blocks: int = 3):
         super().__init__()
         shape = _check_grid_args(in_planes, grid_shape, n_blocks, base_channels)
-        self.config = {"in_planes": int(in_planes), "grid_shape": shape, "ring": bool(ring),
-                       "base_channels": int(base_channels), "n_blocks": int(n_blocks)}
+        self.config = {
+            "in_planes": int(in_planes),
+            "grid_shape": shape,
+            "ring": bool(ring),
+            "base_channels": int(base_channels),
+            "n_blocks": int(n_blocks),
+        }
         self.net = GridEncoder(in_planes, shape, ring, 1, base_channels, n_blocks, dropout=0.0, norm="none")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -272,8 +319,9 @@ def _config_dict(config) -> dict:
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in config.items()}
 
 
-def save_checkpoint(path: str | os.PathLike, model: DisentangleModel, disc: Discriminator | None,
-                    scaler: MeasureScaler, config=None) -> Path:
+def save_checkpoint(
+    path: str | os.PathLike, model: DisentangleModel, disc: Discriminator | None, scaler: MeasureScaler, config=None
+) -> Path:
     """Write model (+ discriminator), the fitted scaler and the run config atomically with torch.save.
 
     Only plain values and tensors are stored, so the file loads with ``weights_only=True``.
@@ -306,13 +354,3 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[DisentangleModel, MeasureS
     model = DisentangleModel(**checkpoint["model_kwargs"])
     model.load_state_dict(checkpoint["model_state"])
     return model.eval(), MeasureScaler.from_state(checkpoint["scaler"]), dict(checkpoint["config"])
-
-
-def load_discriminator(path: str | os.PathLike) -> Discriminator:
-    """The discriminator saved with a checkpoint (eval mode); raises if none was saved."""
-    checkpoint = _read(path)
-    if checkpoint["disc_kwargs"] is None:
-        raise ValueError(f"{path} holds no discriminator")
-    disc = Discriminator(**checkpoint["disc_kwargs"])
-    disc.load_state_dict(checkpoint["disc_state"])
-    return disc.eval()

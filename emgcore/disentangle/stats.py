@@ -11,7 +11,7 @@ classifier (or other `by` keys):
   test per classifier). If every block scores all measures the same there is nothing to rank:
   statistic 0, p 1, W 0.
 * ``wilcoxon``: two-sided Wilcoxon signed-rank tests for every pair of measures (a, b) on the
-  per-block differences b - a, rounded and with zero differences discarded as in `emgcore.stats`;
+  per-block differences b - a, rounded and with zero differences discarded as in `emgcore.report.stats`;
   the effect size is the matched-pairs rank-biserial correlation (positive: b scores higher).
   ``p_holm`` is Holm-corrected across the pairs of the by-group. Pairs are reported whatever the
   Friedman result; read them as post-hoc tests when the omnibus test rejects. With exactly two
@@ -31,10 +31,21 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sstats
 
-from emgcore.stats import DIFF_DECIMALS, ZERO_METHOD, holm, rank_biserial
+from emgcore.report.stats import DIFF_DECIMALS, ZERO_METHOD, holm, rank_biserial
 
-RESULT_COLUMNS = ("test", "measure_a", "measure_b", "n_blocks", "mean_a", "mean_b", "statistic", "p_value",
-                  "p_holm", "effect_size", "note")
+RESULT_COLUMNS = (
+    "test",
+    "measure_a",
+    "measure_b",
+    "n_blocks",
+    "mean_a",
+    "mean_b",
+    "statistic",
+    "p_value",
+    "p_holm",
+    "effect_size",
+    "note",
+)
 TWO_MEASURES_NOTE = "2 measures: Friedman needs >= 3, Wilcoxon signed-rank only"
 MIN_BLOCKS = 2
 
@@ -68,8 +79,10 @@ def _paired_matrix(group: pd.DataFrame, value: str, block: str, measure: str, wh
     unpaired = matrix.index[matrix.isna().any(axis=1)]
     if len(unpaired):
         details = {b: [m for m in measures if pd.isna(matrix.loc[b, m])] for b in unpaired[:10]}
-        raise ValueError(f"{where}: blocks are unpaired; {len(unpaired)} block(s) lack a finite {value!r} "
-                         f"for some measures (block: missing measures) {details}")
+        raise ValueError(
+            f"{where}: blocks are unpaired; {len(unpaired)} block(s) lack a finite {value!r} "
+            f"for some measures (block: missing measures) {details}"
+        )
     return matrix.sort_index()
 
 
@@ -85,24 +98,52 @@ def _compare_group(matrix: pd.DataFrame, where: str) -> list[dict]:
     rows = []
     if k >= 3:
         statistic, p_value, w = _friedman(values)
-        rows.append({"test": "friedman", "measure_a": "", "measure_b": "", "n_blocks": n,
-                     "mean_a": np.nan, "mean_b": np.nan, "statistic": statistic, "p_value": p_value,
-                     "p_holm": np.nan, "effect_size": w, "note": f"{k} measures"})
+        rows.append(
+            {
+                "test": "friedman",
+                "measure_a": "",
+                "measure_b": "",
+                "n_blocks": n,
+                "mean_a": np.nan,
+                "mean_b": np.nan,
+                "statistic": statistic,
+                "p_value": p_value,
+                "p_holm": np.nan,
+                "effect_size": w,
+                "note": f"{k} measures",
+            }
+        )
     pairwise = []
     for i, j in combinations(range(k), 2):
         d = np.round(values[:, j] - values[:, i], DIFF_DECIMALS)
         statistic, p_value = _wilcoxon(d)
-        pairwise.append({"test": "wilcoxon", "measure_a": str(measures[i]), "measure_b": str(measures[j]),
-                         "n_blocks": n, "mean_a": float(means[i]), "mean_b": float(means[j]),
-                         "statistic": statistic, "p_value": p_value, "p_holm": np.nan,
-                         "effect_size": rank_biserial(d), "note": "" if k >= 3 else TWO_MEASURES_NOTE})
+        pairwise.append(
+            {
+                "test": "wilcoxon",
+                "measure_a": str(measures[i]),
+                "measure_b": str(measures[j]),
+                "n_blocks": n,
+                "mean_a": float(means[i]),
+                "mean_b": float(means[j]),
+                "statistic": statistic,
+                "p_value": p_value,
+                "p_holm": np.nan,
+                "effect_size": rank_biserial(d),
+                "note": "" if k >= 3 else TWO_MEASURES_NOTE,
+            }
+        )
     for row, adjusted in zip(pairwise, holm([r["p_value"] for r in pairwise])):
         row["p_holm"] = float(adjusted)
     return rows + pairwise
 
 
-def compare_measures(accuracies: pd.DataFrame, value: str = "accuracy", block: str = "subject",
-                     group: str = "measure", by: Sequence[str] | str = ("classifier",)) -> pd.DataFrame:
+def compare_measures(
+    accuracies: pd.DataFrame,
+    value: str = "accuracy",
+    block: str = "subject",
+    group: str = "measure",
+    by: Sequence[str] | str = ("classifier",),
+) -> pd.DataFrame:
     """Friedman test across measures and Holm-corrected pairwise Wilcoxon tests, per `by` group.
 
     `accuracies` has one row per (by keys, block, measure) with the score in column `value`.

@@ -27,9 +27,11 @@ triplets), so a run on CPU repeats exactly.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -39,8 +41,10 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from emgcore.cross.training import seed_everything
 from emgcore.io import write_atomic, write_csv_atomic
-from emgcore.training import seed_everything
+from emgcore.layout import MODEL_FILE, TRAIN_LOG
+from emgcore.settings import from_mapping
 
 from .measures import MeasureDataset, MeasureScaler
 from .model import DECODER_TYPES, NORMS, Discriminator, DisentangleModel, load_checkpoint, save_checkpoint
@@ -53,57 +57,82 @@ from .triplets import (
     subject_triplets,
 )
 
-MODEL_FILE = "model.pt"
-LOG_FILE = "train_log.csv"
 LOG_COLUMNS = ("epoch", "recon", "trip_p", "trip_s", "cross", "adv_g", "adv_d", "lr", "seconds")
-LATENT_KEYS = ("p_train", "s_train", "gesture_train", "subject_train",
-               "p_test", "s_test", "gesture_test", "subject_test")
+LATENT_KEYS = (
+    "p_train",
+    "s_train",
+    "gesture_train",
+    "subject_train",
+    "p_test",
+    "s_test",
+    "gesture_test",
+    "subject_test",
+)
 
 
 @dataclass(frozen=True)
 class DisentangleConfig:
-    """Settings of `train_disentangle`. A batch is gestures x subjects x windows_per_cell windows;
-    ``batches_per_epoch=None`` gives about one pass over the training windows per epoch."""
+    """Settings of `train_disentangle` (config ``disentangle.model``, plus the run's seed). A batch is
+    gestures x subjects x windows_per_cell windows; ``batches_per_epoch=None`` gives about one pass
+    over the training windows per epoch."""
 
-    epochs: int = 50
-    gestures_per_batch: int = 4
-    subjects_per_batch: int = 4
-    windows_per_cell: int = 4
-    batches_per_epoch: int | None = None
-    eval_batch_size: int = 1024
-    lr: float = 1e-3
-    betas: tuple[float, float] = (0.5, 0.999)
-    step_size: int = 20
-    gamma: float = 0.5
-    lambda1: float = 1.0
-    lambda2: float = 1.0
-    lambda_adv: float = 0.01
-    margin: float = 0.5
-    hard_negatives: bool = True
-    seed: int = 0
-    decoder_type: str = "upsample"
-    pattern_dim: int = 64
-    subject_dim: int = 64
-    dropout: float = 0.1
-    base_channels: int = 32
-    n_blocks: int = 3
-    norm: str = "instance"
-    device: str = "cpu"
+    epochs: int
+    gestures_per_batch: int
+    subjects_per_batch: int
+    windows_per_cell: int
+    batches_per_epoch: int | None
+    eval_batch_size: int
+    lr: float
+    betas: tuple[float, float]
+    step_size: int
+    gamma: float
+    lambda1: float
+    lambda2: float
+    lambda_adv: float
+    margin: float
+    hard_negatives: bool
+    seed: int
+    decoder_type: str
+    pattern_dim: int
+    subject_dim: int
+    dropout: float
+    base_channels: int
+    n_blocks: int
+    norm: str
+    device: str
+
+    @classmethod
+    def from_config(cls, model: Mapping, seed: int) -> DisentangleConfig:
+        """From config ``disentangle.model`` (every field but `seed`) and the run's seed."""
+        return from_mapping(cls, {**model, "seed": seed}, "disentangle.model")
+
+    def replace(self, **changes) -> DisentangleConfig:
+        return dataclasses.replace(self, **changes)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
         problems = []
-        for name in ("epochs", "gestures_per_batch", "subjects_per_batch", "windows_per_cell",
-                     "eval_batch_size", "step_size", "pattern_dim", "subject_dim", "base_channels",
-                     "n_blocks"):
+        for name in (
+            "epochs",
+            "gestures_per_batch",
+            "subjects_per_batch",
+            "windows_per_cell",
+            "eval_batch_size",
+            "step_size",
+            "pattern_dim",
+            "subject_dim",
+            "base_channels",
+            "n_blocks",
+        ):
             value = getattr(self, name)
             if int(value) != value or value < 1:
                 problems.append(f"{name} must be an integer >= 1 (got {value})")
         for name in ("gestures_per_batch", "subjects_per_batch"):
             if getattr(self, name) < 2:
                 problems.append(f"{name} must be >= 2 so triplets exist (got {getattr(self, name)})")
-        if self.batches_per_epoch is not None and (int(self.batches_per_epoch) != self.batches_per_epoch
-                                                   or self.batches_per_epoch < 1):
+        if self.batches_per_epoch is not None and (
+            int(self.batches_per_epoch) != self.batches_per_epoch or self.batches_per_epoch < 1
+        ):
             problems.append(f"batches_per_epoch must be None or >= 1 (got {self.batches_per_epoch})")
         if not self.lr > 0:
             problems.append(f"lr must be > 0 (got {self.lr})")
@@ -163,13 +192,21 @@ def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
 def _sampler(train: MeasureDataset, config: DisentangleConfig) -> GestureSubjectBatchSampler:
     n_batches = config.batches_per_epoch or max(1, len(train) // config.batch_size)
     try:
-        return GestureSubjectBatchSampler(train.gesture, train.subject, config.gestures_per_batch,
-                                          config.subjects_per_batch, config.windows_per_cell,
-                                          n_batches, config.seed)
+        return GestureSubjectBatchSampler(
+            train.gesture,
+            train.subject,
+            config.gestures_per_batch,
+            config.subjects_per_batch,
+            config.windows_per_cell,
+            n_batches,
+            config.seed,
+        )
     except ValueError as err:
-        raise ValueError(f"cannot draw gestures_per_batch={config.gestures_per_batch} x "
-                         f"subjects_per_batch={config.subjects_per_batch} batches from the training "
-                         f"windows: {err}") from err
+        raise ValueError(
+            f"cannot draw gestures_per_batch={config.gestures_per_batch} x "
+            f"subjects_per_batch={config.subjects_per_batch} batches from the training "
+            f"windows: {err}"
+        ) from err
 
 
 def _step(model, disc, opt_g, opt_d, x, g, s, rng, mask, config) -> tuple[dict, set]:
@@ -219,8 +256,9 @@ def _step(model, disc, opt_g, opt_d, x, g, s, rng, mask, config) -> tuple[dict, 
     return terms, skipped
 
 
-def train_disentangle(train: MeasureDataset, config: DisentangleConfig, out_dir: str | os.PathLike,
-                      progress: bool = True) -> dict:
+def train_disentangle(
+    train: MeasureDataset, config: DisentangleConfig, out_dir: str | os.PathLike, progress: bool = True
+) -> dict:
     """Train on ``train``; write ``out_dir/model.pt`` and ``out_dir/train_log.csv`` atomically.
 
     Returns ``{'checkpoint', 'log', 'history' (list of log rows), 'seconds_per_epoch',
@@ -234,24 +272,37 @@ def train_disentangle(train: MeasureDataset, config: DisentangleConfig, out_dir:
     seed_everything(config.seed)
     device = torch.device(config.device)
     scaler = MeasureScaler().fit(train.X, train.cell_mask)
-    model = DisentangleModel(train.n_planes, train.grid_shape, train.ring, config.pattern_dim,
-                             config.subject_dim, config.decoder_type, config.dropout,
-                             config.base_channels, config.n_blocks, config.norm,
-                             cell_mask=train.cell_mask).to(device)
-    disc = Discriminator(train.n_planes, train.grid_shape, train.ring, config.base_channels,
-                         config.n_blocks).to(device)
+    model = DisentangleModel(
+        train.n_planes,
+        train.grid_shape,
+        train.ring,
+        config.pattern_dim,
+        config.subject_dim,
+        config.decoder_type,
+        config.dropout,
+        config.base_channels,
+        config.n_blocks,
+        config.norm,
+        cell_mask=train.cell_mask,
+    ).to(device)
+    disc = Discriminator(train.n_planes, train.grid_shape, train.ring, config.base_channels, config.n_blocks).to(device)
     opt_g = torch.optim.Adam(model.parameters(), lr=config.lr, betas=config.betas)
     opt_d = torch.optim.Adam(disc.parameters(), lr=config.lr, betas=config.betas)
     schedules = [torch.optim.lr_scheduler.StepLR(o, config.step_size, config.gamma) for o in (opt_g, opt_d)]
     sampler = _sampler(train, config)
     mask = model.cell_mask
-    run_config = {**asdict(config), "measure": train.measure, "grid_shape": list(train.grid_shape),
-                  "ring": train.ring, "in_planes": train.n_planes, "planes": list(train.planes),
-                  "n_train": len(train)}
+    run_config = {
+        **asdict(config),
+        "measure": train.measure,
+        "grid_shape": list(train.grid_shape),
+        "ring": train.ring,
+        "in_planes": train.n_planes,
+        "planes": list(train.planes),
+        "n_train": len(train),
+    }
 
     history, skipped = [], {"trip_p": 0, "trip_s": 0, "cross": 0}
-    bar = tqdm(range(1, config.epochs + 1), desc=f"disentangle ({train.measure})", unit="epoch",
-               disable=not progress)
+    bar = tqdm(range(1, config.epochs + 1), desc=f"disentangle ({train.measure})", unit="epoch", disable=not progress)
     for epoch in bar:
         start = time.perf_counter()
         model.train()
@@ -263,25 +314,34 @@ def train_disentangle(train: MeasureDataset, config: DisentangleConfig, out_dir:
         for batch in sampler:
             idx = np.asarray(batch, dtype=np.int64)
             x = torch.from_numpy(scaler.transform(train.X[idx])).to(device)
-            terms, missing = _step(model, disc, opt_g, opt_d, x, train.gesture[idx],
-                                   train.subject[idx], rng, mask, config)
+            terms, missing = _step(
+                model, disc, opt_g, opt_d, x, train.gesture[idx], train.subject[idx], rng, mask, config
+            )
             for key, value in terms.items():
                 sums[key].append(value)
             for key in missing:
                 skipped[key] += 1
         for schedule in schedules if config.lambda_adv > 0 else schedules[:1]:
             schedule.step()  # the discriminator's only when it trained (else torch warns)
-        row = {"epoch": epoch, **{k: float(np.mean(v)) if v else math.nan for k, v in sums.items()},
-               "lr": lr, "seconds": time.perf_counter() - start}
+        row = {
+            "epoch": epoch,
+            **{k: float(np.mean(v)) if v else math.nan for k, v in sums.items()},
+            "lr": lr,
+            "seconds": time.perf_counter() - start,
+        }
         history.append(row)
-        write_csv_atomic(pd.DataFrame(history, columns=list(LOG_COLUMNS)), out_dir / LOG_FILE)
-        bar.set_postfix(recon=f"{row['recon']:.3f}", trip_p=f"{row['trip_p']:.3f}",
-                        cross=f"{row['cross']:.3f}")
+        write_csv_atomic(pd.DataFrame(history, columns=list(LOG_COLUMNS)), out_dir / TRAIN_LOG)
+        bar.set_postfix(recon=f"{row['recon']:.3f}", trip_p=f"{row['trip_p']:.3f}", cross=f"{row['cross']:.3f}")
     model.eval()
     checkpoint = save_checkpoint(out_dir / MODEL_FILE, model.cpu(), disc.cpu(), scaler, run_config)
-    return {"checkpoint": str(checkpoint), "log": str(out_dir / LOG_FILE), "history": history,
-            "seconds_per_epoch": float(np.mean([r["seconds"] for r in history])),
-            "skipped": skipped, "n_train": len(train)}
+    return {
+        "checkpoint": str(checkpoint),
+        "log": str(out_dir / TRAIN_LOG),
+        "history": history,
+        "seconds_per_epoch": float(np.mean([r["seconds"] for r in history])),
+        "skipped": skipped,
+        "n_train": len(train),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -289,26 +349,35 @@ def train_disentangle(train: MeasureDataset, config: DisentangleConfig, out_dir:
 
 
 @torch.no_grad()
-def encode(model: DisentangleModel, scaler: MeasureScaler, data: MeasureDataset,
-           batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+def encode(
+    model: DisentangleModel, scaler: MeasureScaler, data: MeasureDataset, batch_size: int = 1024
+) -> tuple[np.ndarray, np.ndarray]:
     """Pattern and subject codes (float32 (N, dim) each) of every window, in eval mode."""
     model.eval()
     if tuple(data.X.shape[1:]) != model.input_shape:
-        raise ValueError(f"{data.measure} windows of shape {data.X.shape[1:]} do not match the "
-                         f"model's input {model.input_shape}")
+        raise ValueError(
+            f"{data.measure} windows of shape {data.X.shape[1:]} do not match the model's input {model.input_shape}"
+        )
     ps, ss = [], []
     for lo in range(0, len(data), batch_size):
-        x = torch.from_numpy(scaler.transform(data.X[lo:lo + batch_size]))
+        x = torch.from_numpy(scaler.transform(data.X[lo : lo + batch_size]))
         ps.append(model.encode_pattern(x).numpy())
         ss.append(model.encode_subject(x).numpy())
     if not ps:
-        return (np.empty((0, model.config["pattern_dim"]), np.float32),
-                np.empty((0, model.config["subject_dim"]), np.float32))
+        return (
+            np.empty((0, model.config["pattern_dim"]), np.float32),
+            np.empty((0, model.config["subject_dim"]), np.float32),
+        )
     return np.concatenate(ps).astype(np.float32), np.concatenate(ss).astype(np.float32)
 
 
-def export_latents(checkpoint: str | os.PathLike, train: MeasureDataset, test: MeasureDataset,
-                   path: str | os.PathLike, batch_size: int = 1024) -> Path:
+def export_latents(
+    checkpoint: str | os.PathLike,
+    train: MeasureDataset,
+    test: MeasureDataset,
+    path: str | os.PathLike,
+    batch_size: int = 1024,
+) -> Path:
     """Write the codes of ``train`` and ``test`` windows to ``path`` (.npz, atomic).
 
     Keys: ``p_*``/``s_*`` float32 (N, dim) (raw codes, as fed to the decoder; the triplet losses
@@ -320,12 +389,20 @@ def export_latents(checkpoint: str | os.PathLike, train: MeasureDataset, test: M
     arrays = {}
     for name, data in (("train", train), ("test", test)):
         if config.get("measure") not in (None, data.measure):
-            raise ValueError(f"{name} windows use measure {data.measure!r}, the checkpoint was "
-                             f"trained on {config['measure']!r}")
+            raise ValueError(
+                f"{name} windows use measure {data.measure!r}, the checkpoint was trained on {config['measure']!r}"
+            )
         p, s = encode(model, scaler, data, batch_size)
-        arrays.update({f"p_{name}": p, f"s_{name}": s, f"gesture_{name}": data.gesture,
-                       f"subject_{name}": data.subject, f"session_{name}": data.session,
-                       f"trial_{name}": data.trial})
+        arrays.update(
+            {
+                f"p_{name}": p,
+                f"s_{name}": s,
+                f"gesture_{name}": data.gesture,
+                f"subject_{name}": data.subject,
+                f"session_{name}": data.session,
+                f"trial_{name}": data.trial,
+            }
+        )
 
     def write(tmp):
         with open(tmp, "wb") as fh:
@@ -338,8 +415,18 @@ def export_latents(checkpoint: str | os.PathLike, train: MeasureDataset, test: M
 # cross-subject protocol
 
 
-def split_by_protocol(dataset: MeasureDataset, test_subjects, train_session: int = 1,
-                      test_session: int = 2) -> tuple[MeasureDataset, MeasureDataset]:
+TRAIN_SESSION, TEST_SESSION = 1, 2  # the study's protocol: train on session 1, test held-out people on 2
+
+
+def protocol_split(dataset: MeasureDataset, held_users) -> tuple[MeasureDataset, MeasureDataset]:
+    """The pipeline's split of a measure dataset for one held-out group of 1-based users: the
+    other users' session 1 trains, the held-out users' session 2 tests (`split_by_protocol`)."""
+    return split_by_protocol(dataset, [int(u) - 1 for u in held_users], TRAIN_SESSION, TEST_SESSION)
+
+
+def split_by_protocol(
+    dataset: MeasureDataset, test_subjects, train_session: int, test_session: int
+) -> tuple[MeasureDataset, MeasureDataset]:
     """Calibration-free cross-subject split: (train, test).
 
     train = windows of the subjects *not* in ``test_subjects`` recorded in ``train_session``;
@@ -352,16 +439,17 @@ def split_by_protocol(dataset: MeasureDataset, test_subjects, train_session: int
         raise ValueError("test_subjects is empty")
     unknown = np.setdiff1d(held, dataset.subject)
     if unknown.size:
-        raise ValueError(f"test subjects {unknown.tolist()} have no windows (subjects: "
-                         f"{np.unique(dataset.subject).tolist()})")
+        raise ValueError(
+            f"test subjects {unknown.tolist()} have no windows (subjects: {np.unique(dataset.subject).tolist()})"
+        )
     is_held = np.isin(dataset.subject, held)
     train_mask = ~is_held & (dataset.session == train_session)
     test_mask = is_held & (dataset.session == test_session)
     sessions = np.unique(dataset.session).tolist()
     if not train_mask.any():
-        raise ValueError(f"no training windows: no other subject has session {train_session} "
-                         f"(sessions: {sessions})")
+        raise ValueError(f"no training windows: no other subject has session {train_session} (sessions: {sessions})")
     if not test_mask.any():
-        raise ValueError(f"no test windows: subjects {held.tolist()} have no session {test_session} "
-                         f"(sessions: {sessions})")
+        raise ValueError(
+            f"no test windows: subjects {held.tolist()} have no session {test_session} (sessions: {sessions})"
+        )
     return dataset.subset(train_mask), dataset.subset(test_mask)

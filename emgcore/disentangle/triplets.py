@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from emgcore.samplers import UsersPerClassBatchSampler
+from emgcore.cross.samplers import UsersPerClassBatchSampler
 
 
 class NoValidTriplets(ValueError):
@@ -47,8 +47,7 @@ def _labels(gesture, subject) -> tuple[np.ndarray, np.ndarray]:
         subject = subject.detach().cpu().numpy()
     gesture, subject = np.asarray(gesture), np.asarray(subject)
     if gesture.ndim != 1 or gesture.shape != subject.shape:
-        raise ValueError(f"gesture and subject must be 1-D of equal length, got {gesture.shape} "
-                         f"and {subject.shape}")
+        raise ValueError(f"gesture and subject must be 1-D of equal length, got {gesture.shape} and {subject.shape}")
     for name, a in (("gesture", gesture), ("subject", subject)):
         if a.size and not np.issubdtype(a.dtype, np.integer):
             raise ValueError(f"{name} labels must be integers, got {a.dtype}")
@@ -75,8 +74,9 @@ def _triplets(same_key, other_key, rng, hard_negatives, what, key_name, other_na
         elif not has_neg.any():
             reason = f"all windows have the same {key_name}"
         else:
-            reason = (f"no window has both a positive (same {key_name}, other {other_name}) and a "
-                      f"negative (other {key_name})")
+            reason = (
+                f"no window has both a positive (same {key_name}, other {other_name}) and a negative (other {key_name})"
+            )
         raise NoValidTriplets(f"no valid {what} triplet in a batch of {len(same_key)}: {reason}")
     rng = rng if rng is not None else np.random.default_rng(0)
     pos = _pick(positive[anchors], rng)
@@ -87,22 +87,25 @@ def _triplets(same_key, other_key, rng, hard_negatives, what, key_name, other_na
     return anchors.astype(np.int64), pos, _pick(neg_mask, rng)
 
 
-def pattern_triplets(gesture, subject, rng: np.random.Generator | None = None,
-                     hard_negatives: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pattern_triplets(
+    gesture, subject, rng: np.random.Generator | None = None, hard_negatives: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(anchor, positive, negative): positive = same gesture, other subject; negative = other gesture."""
     g, s = _labels(gesture, subject)
     return _triplets(g, s, rng, hard_negatives, "pattern", "gesture", "subject")
 
 
-def subject_triplets(gesture, subject, rng: np.random.Generator | None = None,
-                     hard_negatives: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def subject_triplets(
+    gesture, subject, rng: np.random.Generator | None = None, hard_negatives: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(anchor, positive, negative): positive = same subject, other gesture; negative = other subject."""
     g, s = _labels(gesture, subject)
     return _triplets(s, g, rng, hard_negatives, "subject", "subject", "gesture")
 
 
-def cross_reconstruction_pairs(gesture, subject, rng: np.random.Generator | None = None
-                               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def cross_reconstruction_pairs(
+    gesture, subject, rng: np.random.Generator | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(i, j, k): decode i's pattern code with j's subject code and compare with window k.
 
     ``g_j != g_i`` and ``s_j != s_i`` (so k is neither i nor j), ``g_k = g_i`` and ``s_k = s_j``.
@@ -123,7 +126,8 @@ def cross_reconstruction_pairs(gesture, subject, rng: np.random.Generator | None
         raise NoCrossPairs(
             f"no cross-reconstruction pair in a batch of {g.size} ({len(g_codes)} gestures, "
             f"{len(s_codes)} subjects): no window i has a window j of another gesture and subject "
-            f"such that the batch also holds i's gesture performed by j's subject")
+            f"such that the batch also holds i's gesture performed by j's subject"
+        )
     rng = rng if rng is not None else np.random.default_rng(0)
     j = _pick(valid[rows], rng)
     target = (g[None, :] == g[rows, None]) & (s[None, :] == s[j, None])
@@ -135,12 +139,26 @@ class GestureSubjectBatchSampler(UsersPerClassBatchSampler):
 
     The same subjects are used for every gesture of a batch whenever enough subjects have all of
     the drawn gestures (then every window has pattern and subject triplets and a cross pair);
-    otherwise subjects are drawn per gesture (see `emgcore.samplers.UsersPerClassBatchSampler`,
+    otherwise subjects are drawn per gesture (see `emgcore.cross.samplers.UsersPerClassBatchSampler`,
     whose draw this is: deterministic in ``(seed, epoch)``, ``set_epoch`` before each epoch).
     """
 
-    def __init__(self, gesture, subject, gestures_per_batch: int = 4, subjects_per_batch: int = 4,
-                 windows_per_cell: int = 4, n_batches: int = 100, seed: int = 0):
-        super().__init__(labels=gesture, subjects=subject, classes_per_batch=gestures_per_batch,
-                         users_per_class=subjects_per_batch, samples_per_user=windows_per_cell,
-                         n_batches=n_batches, seed=seed)
+    def __init__(
+        self,
+        gesture,
+        subject,
+        gestures_per_batch: int = 4,
+        subjects_per_batch: int = 4,
+        windows_per_cell: int = 4,
+        n_batches: int = 100,
+        seed: int = 0,
+    ):
+        super().__init__(
+            labels=gesture,
+            subjects=subject,
+            classes_per_batch=gestures_per_batch,
+            users_per_class=subjects_per_batch,
+            samples_per_user=windows_per_cell,
+            n_batches=n_batches,
+            seed=seed,
+        )

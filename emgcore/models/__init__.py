@@ -48,8 +48,7 @@ def model_spec(model: nn.Module) -> dict:
         matches = [n for n, cls in MODELS.items() if type(model) is cls]
         if not matches:
             raise ValueError(
-                f"{type(model).__name__} is not a registered model; known models: "
-                f"{', '.join(known_models())}"
+                f"{type(model).__name__} is not a registered model; known models: {', '.join(known_models())}"
             )
         name = matches[0]
     kwargs = getattr(model, "init_kwargs", None)
@@ -58,5 +57,18 @@ def model_spec(model: nn.Module) -> dict:
     return {"name": name, "kwargs": dict(kwargs)}
 
 
-__all__ = ["CNN", "CNN_HCF", "LSTM", "LSTM_HCF", "MLP", "Transformer",
-           "LDALinear", "MHCNN", "MHCNN_GRL", "MODELS", "build_model", "known_models", "model_spec"]
+__all__ = [
+    "CNN",
+    "CNN_HCF",
+    "LSTM",
+    "LSTM_HCF",
+    "MLP",
+    "Transformer",
+    "LDALinear",
+    "MHCNN",
+    "MHCNN_GRL",
+    "MODELS",
+    "build_model",
+    "known_models",
+    "model_spec",
+]

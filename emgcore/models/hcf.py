@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from emgcore.features import FeatureScaler
+from emgcore.features.datasets import FeatureScaler
 
 from .baselines import EmbeddingHead, check_common_args
 
@@ -28,8 +28,10 @@ class _StandardisedInput(nn.Module):
         mean = torch.zeros(n_features) if feature_mean is None else _as_vector(feature_mean, "feature_mean")
         std = torch.ones(n_features) if feature_std is None else _as_vector(feature_std, "feature_std")
         if mean.shape != (n_features,) or std.shape != (n_features,):
-            raise ValueError(f"feature_mean/feature_std must have {n_features} values, "
-                             f"got {tuple(mean.shape)} and {tuple(std.shape)}")
+            raise ValueError(
+                f"feature_mean/feature_std must have {n_features} values, "
+                f"got {tuple(mean.shape)} and {tuple(std.shape)}"
+            )
         if not (std > 0).all():
             raise ValueError("feature_std must be positive")
         self.register_buffer("feature_mean", mean)
@@ -59,19 +61,31 @@ class MLP(_StandardisedInput):
 
     feature_mode = "window"
 
-    def __init__(self, n_features: int, n_classes: int = 5, dropout: float = 0.2,
-                 embedding_dim: int = 128, hidden: int = 256,
-                 feature_mean=None, feature_std=None) -> None:
+    def __init__(
+        self,
+        n_features: int,
+        n_classes: int = 5,
+        dropout: float = 0.2,
+        embedding_dim: int = 128,
+        hidden: int = 256,
+        feature_mean=None,
+        feature_std=None,
+    ) -> None:
         super().__init__()
         check_common_args("MLP", n_classes, dropout, embedding_dim, n_features, "n_features")
         if hidden < 1:
             raise ValueError(f"MLP needs hidden >= 1, got {hidden}")
-        self.init_kwargs = dict(n_features=n_features, n_classes=n_classes, dropout=dropout,
-                                embedding_dim=embedding_dim, hidden=hidden)
+        self.init_kwargs = dict(
+            n_features=n_features, n_classes=n_classes, dropout=dropout, embedding_dim=embedding_dim, hidden=hidden
+        )
         self._init_scaling(n_features, feature_mean, feature_std)
         self.body = nn.Sequential(
-            nn.Linear(n_features, hidden), nn.ReLU(), nn.Dropout(dropout),
-            nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(dropout),
+            nn.Linear(n_features, hidden),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
+            nn.Dropout(dropout),
         )
         self.head = EmbeddingHead(hidden, embedding_dim, n_classes)
 
@@ -86,21 +100,39 @@ class LSTM_HCF(_StandardisedInput):
 
     feature_mode = "subwindow"
 
-    def __init__(self, n_features: int, n_classes: int = 5, dropout: float = 0.2,
-                 embedding_dim: int = 128, n_subwindows: int = 4, hidden_size: int = 64,
-                 num_layers: int = 3, feature_mean=None, feature_std=None) -> None:
+    def __init__(
+        self,
+        n_features: int,
+        n_classes: int = 5,
+        dropout: float = 0.2,
+        embedding_dim: int = 128,
+        n_subwindows: int = 4,
+        hidden_size: int = 64,
+        num_layers: int = 3,
+        feature_mean=None,
+        feature_std=None,
+    ) -> None:
         super().__init__()
         check_common_args("LSTM_HCF", n_classes, dropout, embedding_dim, n_features, "n_features")
         if n_subwindows < 1 or hidden_size < 1 or num_layers < 1:
-            raise ValueError(f"LSTM_HCF needs n_subwindows, hidden_size, num_layers >= 1; got "
-                             f"{n_subwindows}, {hidden_size}, {num_layers}")
-        self.init_kwargs = dict(n_features=n_features, n_classes=n_classes, dropout=dropout,
-                                embedding_dim=embedding_dim, n_subwindows=n_subwindows,
-                                hidden_size=hidden_size, num_layers=num_layers)
+            raise ValueError(
+                f"LSTM_HCF needs n_subwindows, hidden_size, num_layers >= 1; got "
+                f"{n_subwindows}, {hidden_size}, {num_layers}"
+            )
+        self.init_kwargs = dict(
+            n_features=n_features,
+            n_classes=n_classes,
+            dropout=dropout,
+            embedding_dim=embedding_dim,
+            n_subwindows=n_subwindows,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+        )
         self._init_scaling(n_features, feature_mean, feature_std)
         self.n_subwindows = n_subwindows
-        self.lstm = nn.LSTM(n_features, hidden_size, num_layers=num_layers, batch_first=True,
-                            dropout=dropout if num_layers > 1 else 0.0)
+        self.lstm = nn.LSTM(
+            n_features, hidden_size, num_layers=num_layers, batch_first=True, dropout=dropout if num_layers > 1 else 0.0
+        )
         self.dropout = nn.Dropout(dropout)
         self.head = EmbeddingHead(hidden_size, embedding_dim, n_classes)
 
@@ -120,23 +152,40 @@ class CNN_HCF(_StandardisedInput):
 
     feature_mode = "subwindow"
 
-    def __init__(self, n_features: int, n_classes: int = 5, dropout: float = 0.2,
-                 embedding_dim: int = 128, n_subwindows: int = 4, channels: int = 128,
-                 feature_mean=None, feature_std=None) -> None:
+    def __init__(
+        self,
+        n_features: int,
+        n_classes: int = 5,
+        dropout: float = 0.2,
+        embedding_dim: int = 128,
+        n_subwindows: int = 4,
+        channels: int = 128,
+        feature_mean=None,
+        feature_std=None,
+    ) -> None:
         super().__init__()
         check_common_args("CNN_HCF", n_classes, dropout, embedding_dim, n_features, "n_features")
         if n_subwindows < 1 or channels < 1:
             raise ValueError(f"CNN_HCF needs n_subwindows, channels >= 1; got {n_subwindows}, {channels}")
-        self.init_kwargs = dict(n_features=n_features, n_classes=n_classes, dropout=dropout,
-                                embedding_dim=embedding_dim, n_subwindows=n_subwindows,
-                                channels=channels)
+        self.init_kwargs = dict(
+            n_features=n_features,
+            n_classes=n_classes,
+            dropout=dropout,
+            embedding_dim=embedding_dim,
+            n_subwindows=n_subwindows,
+            channels=channels,
+        )
         self._init_scaling(n_features, feature_mean, feature_std)
         self.n_subwindows = n_subwindows
         hidden = max(1, channels // 2)
         self.features = nn.Sequential(
-            nn.Conv1d(n_features, hidden, 3, padding=1), nn.ReLU(), nn.Dropout(dropout),
-            nn.Conv1d(hidden, channels, 3, padding=1), nn.ReLU(),
-            nn.AdaptiveAvgPool1d(1), nn.Flatten(),
+            nn.Conv1d(n_features, hidden, 3, padding=1),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Conv1d(hidden, channels, 3, padding=1),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool1d(1),
+            nn.Flatten(),
         )
         self.head = EmbeddingHead(channels, embedding_dim, n_classes)
 

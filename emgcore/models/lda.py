@@ -29,7 +29,7 @@ class LDALinear(nn.Module):
         self.register_buffer("scalings", torch.zeros(n_features, n_components))
 
     @classmethod
-    def from_sklearn(cls, lda: "LinearDiscriminantAnalysis", n_classes: int = 5) -> "LDALinear":
+    def from_sklearn(cls, lda: LinearDiscriminantAnalysis, n_classes: int = 5) -> LDALinear:
         """Copy a fitted LDA; classes absent from training get a logit of -inf so they are never predicted."""
         coef, intercept = np.atleast_2d(lda.coef_), np.atleast_1d(lda.intercept_)
         if len(lda.classes_) == 2:  # sklearn keeps one row for binary problems

@@ -53,8 +53,11 @@ class MHCNN(nn.Module):
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         self.init_kwargs = dict(
-            n_channels=n_channels, n_classes=n_classes, window=window,
-            dropout=dropout, embedding_dim=embedding_dim,
+            n_channels=n_channels,
+            n_classes=n_classes,
+            window=window,
+            dropout=dropout,
+            embedding_dim=embedding_dim,
         )
         self.n_channels = n_channels
         self.window = window
@@ -79,9 +82,7 @@ class MHCNN(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return (logits (B, n_classes), embedding (B, embedding_dim)) for raw-unit windows."""
         if x.ndim != 3 or x.shape[1] != self.n_channels:
-            raise ValueError(
-                f"MHCNN expects x of shape (B, {self.n_channels}, W), got {tuple(x.shape)}"
-            )
+            raise ValueError(f"MHCNN expects x of shape (B, {self.n_channels}, W), got {tuple(x.shape)}")
         if x.shape[2] < FUSION_KERNEL:
             raise ValueError(f"window length {x.shape[2]} is shorter than {FUSION_KERNEL}")
         x = x / ADC_FULL_SCALE

@@ -3,7 +3,7 @@
 The MHCNN backbone and gesture classifier are inherited unchanged. A small MLP user classifier
 reads the embedding through a gradient-reversal layer: the forward pass is the identity, the
 backward pass multiplies the gradient by ``-grl_lambda``. Trained with the ``grl`` loss
-(`emgcore.losses`), the user head learns to tell the training users apart while the backbone is
+(`emgcore.cross.losses`), the user head learns to tell the training users apart while the backbone is
 pushed to make the embedding useless for that, i.e. user-invariant. At test time only
 ``forward`` is used, so the model is a drop-in MHCNN (same ``(logits, embedding)`` contract).
 """
@@ -65,7 +65,9 @@ class MHCNN_GRL(MHCNN):
         self.register_buffer("_subject_lookup", lookup, persistent=False)
         embedding_dim = self.init_kwargs["embedding_dim"]
         self.user_classifier = nn.Sequential(
-            nn.Linear(embedding_dim, USER_HIDDEN), nn.ReLU(), nn.Linear(USER_HIDDEN, len(ids)),
+            nn.Linear(embedding_dim, USER_HIDDEN),
+            nn.ReLU(),
+            nn.Linear(USER_HIDDEN, len(ids)),
         )
 
     @property
@@ -83,7 +85,6 @@ class MHCNN_GRL(MHCNN):
         """User scores (B, n_users) of ``embedding`` read through the gradient-reversal layer."""
         if embedding.ndim != 2 or embedding.shape[1] != self.init_kwargs["embedding_dim"]:
             raise ValueError(
-                f"user_logits expects (B, {self.init_kwargs['embedding_dim']}) embeddings, "
-                f"got {tuple(embedding.shape)}"
+                f"user_logits expects (B, {self.init_kwargs['embedding_dim']}) embeddings, got {tuple(embedding.shape)}"
             )
         return self.user_classifier(gradient_reversal(embedding, self.grl_lambda))

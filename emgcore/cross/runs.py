@@ -1,0 +1,271 @@
+"""Cross-user runs: train one model on the training users, evaluate it per held-out subject."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from emgcore import layout
+from emgcore.cross.distributed import (
+    ShardSampler,
+    per_rank_batch_size,
+    rank_and_world,
+    resolve_device,
+    train_sampler,
+)
+from emgcore.cross.losses import build_loss, loss_needs
+from emgcore.cross.running_norm import NormalizedWindowDataset
+from emgcore.cross.samplers import UsersPerClassBatchSampler
+from emgcore.cross.training import TrainResult, load_model, predict, seed_everything, train_model
+from emgcore.features.datasets import FeatureWindowDataset
+from emgcore.io import write_atomic, write_csv_atomic, write_text_atomic
+from emgcore.layout import NORM_MODES, CrossRun
+from emgcore.models import build_model, model_spec
+from emgcore.models.hcf import hcf_kwargs
+from emgcore.models.lda import LDALinear
+from emgcore.preprocess.population import resolve_population
+from emgcore.preprocess.window_dataset import WindowDataset, make_loader
+from emgcore.preprocess.window_index import load_window_index
+from emgcore.report.metrics import per_subject_metrics, summarise
+from emgcore.settings import RunningNormSettings, TrainingSettings
+
+#: models that consume hand-crafted features instead of raw windows, and the table layout they need
+FEATURE_MODELS = {"mlp": "window", "lstm_hcf": "subwindow", "cnn_hcf": "subwindow", "lda": "window"}
+
+
+def model_view(dataset, model_name: str, features):
+    """The dataset as the model sees it: raw windows, or hand-crafted features computed per batch."""
+    if model_name not in FEATURE_MODELS:
+        return dataset
+    return FeatureWindowDataset(dataset, features, mode=FEATURE_MODELS[model_name])
+
+
+def _scaler_sample(dataset, n: int, seed: int):
+    """Features of up to `n` training windows drawn with a fixed seed (for HCF scaling and LDA)."""
+    rng = np.random.default_rng(seed)
+    idx = np.sort(rng.choice(len(dataset), size=min(n, len(dataset)), replace=False))
+    chunks = [dataset.__getitems__(idx[i : i + 8192].tolist()) for i in range(0, len(idx), 8192)]
+    return (torch.cat([c[0] for c in chunks]).numpy(), torch.cat([c[1] for c in chunks]).numpy())
+
+
+def _build(model_name: str, train_view, training: TrainingSettings, seed: int, subjects, window: int):
+    kwargs = training.model_options(model_name)
+    if model_name in FEATURE_MODELS:
+        X, _ = _scaler_sample(train_view, training.feature_sample, seed)
+        return build_model(model_name, **hcf_kwargs(X, dropout=float(training.dropout), **kwargs))
+    if model_name == "mhcnn_grl":
+        kwargs["subject_ids"] = [int(s) for s in subjects]
+    return build_model(model_name, dropout=float(training.dropout), window=window, **kwargs)
+
+
+def _train_loader(train_view, index, loss_name: str, training: TrainingSettings, seed: int):
+    """Shuffled batches (cut in `training.num_workers` processes); the triplet loss gets batches with
+    several users per class instead. With `training.data_on_device` the int8 signals go to
+    `training.device` once and each batch is cut there (`DeviceWindowBatches`)."""
+    rank, world = rank_and_world()
+    batch, workers = training.batch_size, training.num_workers
+    if training.data_on_device:
+        return _device_batches(train_view, loss_name, training, seed, world, workers)
+    if loss_needs(loss_name).get("sampler") == "users_per_class":
+        opts = training.users_per_class_sampler
+        users, per_user = opts.users_per_class, opts.samples_per_user
+        n_classes = len(np.unique(index.label))
+        n_batches = math.ceil(len(index) / (n_classes * users * per_user) / world)
+        cap = training.max_train_batches_per_epoch
+        sampler = UsersPerClassBatchSampler(
+            index.label,
+            index.subject,
+            n_classes,
+            users,
+            per_user,
+            min(n_batches, cap) if cap else n_batches,
+            seed=seed,
+            rank=rank,
+        )
+        return make_loader(train_view, batch_sampler=sampler, num_workers=workers)
+    if world > 1:  # under torchrun: disjoint shards per rank, same global batch size
+        return make_loader(
+            train_view,
+            per_rank_batch_size(batch, world),
+            seed=seed,
+            sampler=train_sampler(train_view, rank, world, seed),
+            num_workers=workers,
+        )
+    return make_loader(train_view, batch, shuffle=True, seed=seed, num_workers=workers)
+
+
+def _device_batches(train_view, loss_name: str, training: TrainingSettings, seed: int, world: int, workers: int):
+    """Training batches cut on the training device; refuses the setups it cannot serve, naming them."""
+    from emgcore.preprocess.device_batches import DeviceWindowBatches
+
+    refused = [
+        why
+        for why, bad in (
+            (
+                f"loss {loss_name!r} draws users-per-class batches",
+                loss_needs(loss_name).get("sampler") == "users_per_class",
+            ),
+            (
+                f"the model reads features ({type(train_view).__name__}), not raw windows",
+                type(train_view) is not WindowDataset,
+            ),
+            (f"training.nproc > 1 (DDP shards) is not supported with it ({world} processes)", world > 1),
+            (f"training.num_workers is {workers}: batches are cut on the device, not in workers", workers > 0),
+        )
+        if bad
+    ]
+    if refused:
+        raise ValueError("training.data_on_device: true cannot be used here: " + "; ".join(refused))
+    return DeviceWindowBatches(train_view, training.batch_size, device=training.device, seed=seed, shuffle=True)
+
+
+def train_cross_run(
+    run: CrossRun,
+    store_dir: str | Path,
+    train_index: str | Path,
+    val_index: str | Path,
+    out_dir: str | Path,
+    training: TrainingSettings,
+    progress: bool = True,
+) -> TrainResult:
+    """Train `run` (model x loss x training variant x seed) on a train/val window index pair into `out_dir`.
+
+    Feature models (mlp, lstm_hcf, cnn_hcf, lda) get libemg features of the same windows; the
+    run's identity and feature list are saved in `run.json` beside `model.pt`. LDA is fitted in
+    closed form.
+    """
+    model_name, loss_name, seed = run.model, run.loss, int(run.seed)
+    needs = loss_needs(loss_name)  # unknown loss names fail here, before any data is read
+    if needs.get("model", model_name) != model_name:
+        raise ValueError(f"loss {loss_name!r} needs model {needs['model']!r}, got {model_name!r}")
+    if model_name == "lda" and loss_name != "base":
+        raise ValueError(f"lda is fitted in closed form; only loss 'base' applies, got {loss_name!r}")
+    torch.set_num_threads(training.threads)
+    # 'auto' (the pipeline's default): this process's GPU when there is one, else the CPU
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    training = training.replace(device=resolve_device(training.device, local_rank))
+    train_index_ = load_window_index(train_index)
+    train_ds = WindowDataset.from_store(train_index_, store_dir)
+    val_ds = WindowDataset.from_store(load_window_index(val_index), store_dir)
+    train_view = model_view(train_ds, model_name, training.features)
+    val_view = model_view(val_ds, model_name, training.features)
+    out_dir = Path(out_dir)
+    info = run.as_dict()
+    if model_name in FEATURE_MODELS:
+        info.update(features=list(train_view.features), feature_mode=train_view.mode)
+    if rank_and_world()[0] == 0:  # under torchrun only rank 0 writes
+        write_text_atomic(out_dir / layout.RUN_INFO, json.dumps(info, indent=1))
+    seed_everything(seed)
+    if model_name == "lda":
+        return fit_lda_run(train_view, val_view, out_dir, training, seed)
+    model = _build(model_name, train_view, training, seed, train_ds.index.subjects(), int(train_ds.index.window))
+    loss_fn = build_loss(loss_name, model=model, **training.loss_options(loss_name))
+    rank, world = rank_and_world()
+    train_loader = _train_loader(train_view, train_index_, loss_name, training, seed)
+    if world > 1:
+        val_loader = make_loader(
+            val_view, training.eval_batch_size, seed=seed, sampler=ShardSampler(len(val_view), rank, world)
+        )
+    else:
+        val_loader = make_loader(val_view, training.eval_batch_size, shuffle=False, seed=seed)
+    return train_model(
+        model, train_loader, val_loader, training, out_dir, seed=seed, loss_fn=loss_fn, progress=progress
+    )
+
+
+def fit_lda_run(train_view, val_view, out_dir: Path, training: TrainingSettings, seed: int) -> TrainResult:
+    """Fit LDA on (a seeded sample of up to `lda_max_windows`) training features; save like a torch run."""
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    X, y = _scaler_sample(train_view, training.lda_max_windows, seed)
+    t0 = time.perf_counter()
+    lda = LinearDiscriminantAnalysis().fit(X, y)
+    model = LDALinear.from_sklearn(lda)
+    model.model_name = "lda"
+    y_val, p_val, _ = predict(model, make_loader(val_view, training.eval_batch_size, shuffle=False, seed=seed))
+    # LDA has no validation loss of its own: its validation error rate stands in
+    val_err = float(np.mean(y_val != p_val)) if len(y_val) else float("nan")
+    checkpoint = {"state_dict": model.state_dict(), "epoch": 1, "val_loss": val_err, "model": model_spec(model)}
+    (out_dir / layout.EPOCHS).mkdir(parents=True, exist_ok=True)
+    for path in (out_dir / layout.EPOCHS / "epoch_001.pt", out_dir / layout.MODEL_FILE):
+        write_atomic(path, lambda tmp: torch.save(checkpoint, tmp))
+    train_acc = float(np.mean(lda.predict(X) == y))
+    seconds = time.perf_counter() - t0
+    history = pd.DataFrame(
+        [
+            {
+                "epoch": 1,
+                "train_loss": 1 - train_acc,
+                "train_acc": train_acc,
+                "val_loss": val_err,
+                "val_acc": 1 - val_err,
+                "lr": 0.0,
+                "seconds": seconds,
+                "windows_per_s": len(X) / max(seconds, 1e-9),
+            }
+        ]
+    )
+    write_csv_atomic(history, out_dir / layout.TRAIN_LOG)
+    return TrainResult(
+        best_epoch=1,
+        best_val_loss=val_err,
+        epochs_run=1,
+        stopped_early=False,
+        history=history,
+        model_path=out_dir / layout.MODEL_FILE,
+        log_path=out_dir / layout.TRAIN_LOG,
+        model=model,
+    )
+
+
+def run_features(model_path: str | Path):
+    """The feature list a run was trained on, from its run.json (None for raw-window models, or a
+    checkpoint saved on its own, without a run folder)."""
+    if not (Path(model_path).parent / layout.RUN_INFO).is_file():
+        return None
+    return layout.read_run_info(Path(model_path).parent).get("features")
+
+
+def evaluate_cross_run(
+    model_path: str | Path,
+    store_dir: str | Path,
+    index_path: str | Path,
+    batch_size: int,
+    norm: str,
+    running_norm: RunningNormSettings | None = None,
+    population=None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-subject metrics and their summary for a trained model on one test window index.
+
+    ``norm='norm'`` feeds windows normalised by each test user's causal running statistics
+    (``emgcore.cross.running_norm``, time constant and prior from `running_norm`) mapped onto the
+    training population's scale, given as ``population``: a ``(mean, std)`` pair or a JSON path
+    from ``save_population_stats``. ``norm='nonorm'`` ignores those arguments.
+    """
+    if norm not in NORM_MODES:
+        raise ValueError(f"unknown norm {norm!r}; expected one of {NORM_MODES}")
+    model = load_model(model_path)
+    model_name = getattr(model, "model_name", None) or model_spec(model)["name"]
+    index = load_window_index(index_path)
+    if norm == "norm":
+        if running_norm is None:
+            raise ValueError("norm='norm' needs the running_norm settings (tau, prior_count)")
+        mean0, std0 = resolve_population(population)
+        dataset = NormalizedWindowDataset.from_store(
+            index, store_dir, mean0=mean0, std0=std0, tau=running_norm.tau, prior_count=running_norm.prior_count
+        )
+    else:
+        dataset = WindowDataset.from_store(index, store_dir)
+    if len(dataset) == 0:
+        raise ValueError(f"{index_path}: window index is empty; nothing to evaluate")
+    dataset = model_view(dataset, model_name, run_features(model_path))
+    y_true, y_pred, subjects = predict(model, make_loader(dataset, batch_size, shuffle=False, seed=0))
+    per_subject = per_subject_metrics(y_true, y_pred, subjects)
+    return per_subject, summarise(per_subject)

@@ -1,0 +1,248 @@
+"""Every output path and run name of the pipeline, built (and, where needed, parsed) here only.
+
+Paths are relative to the working directory Snakemake runs in. Each function takes the parts
+of a name and returns the path; called with Snakemake wildcards such as ``"{run}"`` it returns
+the pattern a rule declares, so `rules/*.smk` and the scripts agree on every name by construction.
+A run's identity is read from its ``run.json`` (:func:`read_run_info`), never from its folder name.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from emgcore.preprocess.segmentation import VARIANTS
+
+RESULTS = "results"
+
+# ---------------------------------------------------------------------------------------------
+# tables and figures that span every run (written only by the report rules)
+
+RESULTS_TABLE = f"{RESULTS}/results.csv"
+STATS_TABLE = f"{RESULTS}/stats.csv"
+TAU_SWEEP_TABLE = f"{RESULTS}/tau_sweep.csv"
+STATS_DISENTANGLE_TABLE = f"{RESULTS}/stats_disentangle.csv"
+LATENT_SUMMARY_TABLE = f"{RESULTS}/latent_summary.csv"
+FIGURES = f"{RESULTS}/figures"
+SUMMARY_FIGURE = f"{FIGURES}/summary_bal_acc.png"
+TAU_SWEEP_FIGURE = f"{FIGURES}/tau_sweep.png"
+LATENT_SUMMARY_FIGURE = f"{FIGURES}/disentangle/latent_summary.png"
+
+
+def log(*parts: str) -> str:
+    """Log file of a job: ``results/logs/<parts...>.log``."""
+    return f"{RESULTS}/logs/{'/'.join(parts)}.log"
+
+
+def benchmark(*parts: str) -> str:
+    """Snakemake benchmark record of a job: ``results/benchmarks/<parts...>.tsv``."""
+    return f"{RESULTS}/benchmarks/{'/'.join(parts)}.tsv"
+
+
+# ---------------------------------------------------------------------------------------------
+# datasets: raw files -> store -> window indexes
+
+
+def data_tag(dataset: str, synthetic_preset: str) -> str:
+    """Folder name of a data source; the demo and the EPN-scale synthetic sets never share paths."""
+    return f"synthetic-{synthetic_preset}" if dataset == "synthetic" else dataset
+
+
+@dataclass(frozen=True)
+class DataPaths:
+    """The files of one data source under ``results/data/<tag>/``."""
+
+    tag: str
+
+    @property
+    def root(self) -> str:
+        return f"{RESULTS}/data/{self.tag}"
+
+    @property
+    def raw(self) -> str:
+        """JSON folder in the EPN-612 layout written by a rule (synthetic data, converted CIIL)."""
+        return f"{self.root}/raw"
+
+    @property
+    def store(self) -> str:
+        return f"{self.root}/store"
+
+    @property
+    def manifest(self) -> str:
+        return f"{self.root}/manifest.csv"
+
+    @property
+    def rest_threshold(self) -> str:
+        return f"{self.root}/rest_threshold.json"
+
+    @property
+    def population_stats(self) -> str:
+        return f"{self.root}/population_stats.json"
+
+    def windows(self, split: str, variant: str) -> str:
+        return f"{self.root}/windows/{split}_{variant}.npz"
+
+
+HYSER_SYNTHETIC = f"{RESULTS}/data/hyser-synthetic/pr_dataset"
+
+
+# ---------------------------------------------------------------------------------------------
+# cross-user runs: results/cross/<model>-<loss>-<train_variant>-s<seed>/
+
+CROSS = f"{RESULTS}/cross"
+RUN_TEMPLATE = "{model}-{loss}-{train_variant}-s{seed}"
+#: what a run name looks like (Snakemake wildcard constraint, schema pattern of pca.runs)
+RUN_PATTERN = rf"[a-z0-9_]+-[a-z0-9]+-({'|'.join(VARIANTS)})-s[0-9]+"
+#: evaluation modes: raw windows, or windows normalised by RunningNorm (emgcore.cross.running_norm)
+NORM_MODES = ("nonorm", "norm")
+RUN_INFO = "run.json"
+MODEL_FILE = "model.pt"
+TRAIN_LOG = "train_log.csv"
+EPOCHS = "epochs"
+
+
+@dataclass(frozen=True)
+class CrossRun:
+    """Identity of a cross-user run; its folder name is `name`, its `run.json` holds these fields."""
+
+    model: str
+    loss: str
+    train_variant: str
+    seed: int
+
+    @property
+    def name(self) -> str:
+        return run_name(self.model, self.loss, self.train_variant, self.seed)
+
+    def as_dict(self) -> dict:
+        return {"run": self.name, **asdict(self)}
+
+    @classmethod
+    def from_info(cls, info: Mapping) -> CrossRun:
+        return cls(str(info["model"]), str(info["loss"]), str(info["train_variant"]), int(info["seed"]))
+
+
+def run_name(model: str, loss: str, train_variant: str, seed) -> str:
+    """Folder name of a cross-user run, e.g. ``mhcnn-base-raw-s0`` (or its pattern from wildcards)."""
+    return RUN_TEMPLATE.format(model=model, loss=loss, train_variant=train_variant, seed=seed)
+
+
+def cross_dir(run: str) -> str:
+    return f"{CROSS}/{run}"
+
+
+def run_file(run: str, name: str) -> str:
+    """A file of a run's folder: model.pt, run.json, train_log.csv, epochs."""
+    return f"{cross_dir(run)}/{name}"
+
+
+def per_subject(run: str, eval_variant: str, norm: str) -> str:
+    return f"{cross_dir(run)}/per_subject_{eval_variant}_{norm}.csv"
+
+
+def summary(run: str, eval_variant: str, norm: str) -> str:
+    return f"{cross_dir(run)}/summary_{eval_variant}_{norm}.csv"
+
+
+def tau_label(tau) -> str:
+    """A RunningNorm time constant as it appears in file names: ``inf`` or an integer."""
+    if isinstance(tau, str):
+        return tau
+    return "inf" if tau == math.inf else str(int(tau))
+
+
+def tau_per_subject(run: str, eval_variant: str, tau) -> str:
+    return f"{cross_dir(run)}/tau/per_subject_{eval_variant}_tau{tau_label(tau)}.csv"
+
+
+def tau_summary(run: str, eval_variant: str, tau) -> str:
+    return f"{cross_dir(run)}/tau/summary_{eval_variant}_tau{tau_label(tau)}.csv"
+
+
+def run_figure(run: str, eval_variant: str, norm: str) -> str:
+    return f"{FIGURES}/cross/{run}_{eval_variant}_{norm}.png"
+
+
+def training_figure(run: str) -> str:
+    return f"{FIGURES}/cross/{run}_training.png"
+
+
+def loss_figure(train_variant: str, eval_variant: str, norm: str) -> str:
+    return f"{FIGURES}/cross_mhcnn/losses_{train_variant}_{eval_variant}_{norm}.png"
+
+
+def model_figure(eval_variant: str, norm: str) -> str:
+    return f"{FIGURES}/cross_models/models_{eval_variant}_{norm}.png"
+
+
+def pca_figure(run: str) -> str:
+    return f"{FIGURES}/pca/{run}.png"
+
+
+def read_run_info(run_dir: str | Path) -> dict:
+    """The ``run.json`` of a cross-user run folder: its identity (model, loss, train_variant, seed) and
+    what its checkpoint needs besides the weights (the feature list of feature models)."""
+    path = Path(run_dir) / RUN_INFO
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no run.json; the run folder was not written by train_cross")
+    info = json.loads(path.read_text())
+    missing = [k for k in ("model", "loss", "train_variant", "seed") if k not in info]
+    if missing:
+        raise ValueError(f"{path}: lacks {missing}")
+    return info
+
+
+_EVALUATION = re.compile(r"^per_subject_(?P<eval_variant>[a-z]+)_(?P<norm>norm|nonorm|tau(?:inf|\d+))\.csv$")
+
+
+def evaluation_of(per_subject_path: str | Path) -> tuple[Path, str, str]:
+    """(run folder, eval_variant, norm) of a per-subject table written by :func:`per_subject`
+    (or :func:`tau_per_subject`, whose norm reads ``tau<tau>``)."""
+    path = Path(per_subject_path)
+    match = _EVALUATION.match(path.name)
+    if not match:
+        raise ValueError(f"{path}: not a per-subject table named per_subject_<eval_variant>_<norm>.csv")
+    run_dir = path.parent.parent if path.parent.name == "tau" else path.parent
+    return run_dir, match["eval_variant"], match["norm"]
+
+
+# ---------------------------------------------------------------------------------------------
+# disentangling: results/disentangle/<dataset>-<measure>-h<held-out users>/
+
+DISENTANGLE = f"{RESULTS}/disentangle"
+
+
+def held_tag(users: Iterable[int]) -> str:
+    """Folder tag of a held-out group of 1-based users, e.g. [7, 8] -> '7_8'."""
+    return "_".join(str(int(u)) for u in users)
+
+
+def held_users(tag: str) -> list[int]:
+    """Inverse of :func:`held_tag`: '7_8' -> [7, 8] (1-based users)."""
+    try:
+        return [int(u) for u in str(tag).split("_")]
+    except ValueError:
+        raise ValueError(f"held-out tag {tag!r} is not 1-based user numbers joined by '_'") from None
+
+
+def dis_run_name(dataset: str, measure: str, held: str) -> str:
+    """``<dataset>-<measure>-h<held>`` with `held` a :func:`held_tag` (or a wildcard)."""
+    return f"{dataset}-{measure}-h{held}"
+
+
+def dis_dir(run: str) -> str:
+    return f"{DISENTANGLE}/{run}"
+
+
+def dis_measures(dataset: str, measure: str) -> str:
+    """Measure images of one dataset and input measure (shared by every held-out group)."""
+    return f"{DISENTANGLE}/data/{dataset}_{measure}.npz"
+
+
+def dis_figure(run: str, kind: str) -> str:
+    """``heatmaps`` or ``correlation`` figure of a disentangling run."""
+    return f"{FIGURES}/disentangle/{run}_{kind}.png"

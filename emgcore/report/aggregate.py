@@ -1,0 +1,44 @@
+"""results/results.csv: one row per run and evaluation, built from the per-run summary files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+#: leading columns of results.csv, in this order; metric columns follow
+KEY_COLUMNS = ["run", "model", "loss", "train_variant", "seed", "eval_variant", "norm", "n_subjects"]
+#: what tells two rows of one run apart: the evaluation variant and norm, or (disentangling) the latent code
+ROW_KEYS = ["run", "eval_variant", "norm", "code"]
+REQUIRED_METRICS = [
+    "acc_mean",
+    "acc_std",
+    "act_acc_mean",
+    "act_acc_std",
+    "bal_acc_mean",
+    "bal_acc_std",
+    "f1_mean",
+    "f1_std",
+]
+
+
+def aggregate_summaries(paths: Iterable[str | Path]) -> pd.DataFrame:
+    """Concatenate one-row summary CSVs into the results table, sorted by run and evaluation."""
+    frames = []
+    for path in paths:
+        df = pd.read_csv(path)
+        missing = [c for c in KEY_COLUMNS + REQUIRED_METRICS if c not in df.columns]
+        if missing:
+            raise ValueError(f"{path}: summary lacks columns {missing}")
+        frames.append(df)
+    if not frames:
+        raise ValueError("no summary files to aggregate")
+    table = pd.concat(frames, ignore_index=True)
+    metrics = [c for c in table.columns if c not in KEY_COLUMNS]
+    table = table[KEY_COLUMNS + metrics]
+    keys = [k for k in ROW_KEYS if k in table.columns]
+    dup = table.duplicated(keys)
+    if dup.any():
+        raise ValueError(f"duplicate rows for {table.loc[dup, keys].values.tolist()}")
+    return table.sort_values(keys, ignore_index=True)

@@ -1,4 +1,4 @@
-# Two entry points: `make run` (full demo DAG) and `make test` (test suite).
+# Two entry points: `make run` (full demo DAG, its report and summary) and `make test` (lint + test suite).
 # Both build .venv from nothing, idempotently.
 PYTHON ?= python3
 VENV ?= .venv
@@ -19,8 +19,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
+# the whole DAG, its HTML report, and the per-run summary table
 run: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --report results/report.html
+	$(BIN)/python -m emgcore.report.summary results/results.csv
 
 dryrun: $(STAMP)
 	$(BIN)/snakemake -n

@@ -3,12 +3,22 @@
 #   snakemake --cores all cross_models         one experiment (also: cross_mhcnn, pca)
 #   snakemake --cores all --config dataset=epn612 data_dir=/path/to/EMG-EPN612
 #   snakemake --cores all results/figures/cross/<run>_<eval_variant>_<norm>.png   one figure
+import sys
+
 from snakemake.utils import min_version
 
 min_version("9.0")
 
 
 configfile: "config.yaml"
+
+
+# the demo's reduced training (presets/demo.yaml), under whatever --configfile / --config give
+if config["dataset"] == "synthetic" and config["synthetic"]["preset"] == "demo":
+
+    configfile: f"{workflow.basedir}/presets/demo.yaml"
+
+    print("demo data: presets/demo.yaml reduces the training (values given on the command line win)", file=sys.stderr)
 
 
 report: "docs/captions/workflow.rst"

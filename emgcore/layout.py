@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -140,31 +139,43 @@ def run_file(run: str, name: str) -> str:
     return f"{cross_dir(run)}/{name}"
 
 
-def per_subject(run: str, eval_variant: str, norm: str) -> str:
-    return f"{cross_dir(run)}/per_subject_{eval_variant}_{norm}.csv"
+def per_subject(run: str) -> str:
+    """Every evaluation of a run, one row per (evaluation, test subject) (emgcore.cross.evaluation)."""
+    return f"{cross_dir(run)}/per_subject.csv"
 
 
-def summary(run: str, eval_variant: str, norm: str) -> str:
-    return f"{cross_dir(run)}/summary_{eval_variant}_{norm}.csv"
+def summary(run: str) -> str:
+    """Every evaluation of a run, one row per evaluation, with the run's identity."""
+    return f"{cross_dir(run)}/summary.csv"
 
 
 def tau_label(tau) -> str:
-    """A RunningNorm time constant as it appears in file names: ``inf`` or an integer."""
+    """A RunningNorm time constant as it appears in labels: ``inf`` or an integer."""
     if isinstance(tau, str):
         return tau
     return "inf" if tau == math.inf else str(int(tau))
 
 
-def tau_per_subject(run: str, eval_variant: str, tau) -> str:
-    return f"{cross_dir(run)}/tau/per_subject_{eval_variant}_tau{tau_label(tau)}.csv"
+def evaluation_label(eval_variant: str, norm: str, tau=None) -> str:
+    """Name of one evaluation of a run: ``raw/nonorm``, or ``raw/norm/2000`` (RunningNorm with that tau)."""
+    if norm not in NORM_MODES:
+        raise ValueError(f"unknown norm {norm!r}; expected one of {NORM_MODES}")
+    return f"{eval_variant}/nonorm" if norm == "nonorm" else f"{eval_variant}/norm/{tau_label(tau)}"
 
 
-def tau_summary(run: str, eval_variant: str, tau) -> str:
-    return f"{cross_dir(run)}/tau/summary_{eval_variant}_tau{tau_label(tau)}.csv"
+def parse_evaluation(label: str) -> tuple[str, str, float]:
+    """Inverse of :func:`evaluation_label`: (eval_variant, norm, tau), tau NaN without normalisation."""
+    parts = str(label).split("/")
+    if len(parts) == 2 and parts[1] == "nonorm":
+        return parts[0], "nonorm", math.nan
+    if len(parts) == 3 and parts[1] == "norm":
+        return parts[0], "norm", float(parts[2])
+    raise ValueError(f"evaluation {label!r} is not <eval_variant>/nonorm or <eval_variant>/norm/<tau>")
 
 
-def run_figure(run: str, eval_variant: str, norm: str) -> str:
-    return f"{FIGURES}/cross/{run}_{eval_variant}_{norm}.png"
+def run_figure(run: str) -> str:
+    """Per-subject balanced and active accuracy of a run, one panel per evaluation."""
+    return f"{FIGURES}/cross/{run}_per_subject.png"
 
 
 def training_figure(run: str) -> str:
@@ -194,20 +205,6 @@ def read_run_info(run_dir: str | Path) -> dict:
     if missing:
         raise ValueError(f"{path}: lacks {missing}")
     return info
-
-
-_EVALUATION = re.compile(r"^per_subject_(?P<eval_variant>[a-z]+)_(?P<norm>norm|nonorm|tau(?:inf|\d+))\.csv$")
-
-
-def evaluation_of(per_subject_path: str | Path) -> tuple[Path, str, str]:
-    """(run folder, eval_variant, norm) of a per-subject table written by :func:`per_subject`
-    (or :func:`tau_per_subject`, whose norm reads ``tau<tau>``)."""
-    path = Path(per_subject_path)
-    match = _EVALUATION.match(path.name)
-    if not match:
-        raise ValueError(f"{path}: not a per-subject table named per_subject_<eval_variant>_<norm>.csv")
-    run_dir = path.parent.parent if path.parent.name == "tau" else path.parent
-    return run_dir, match["eval_variant"], match["norm"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ no library function reads loose dictionaries with defaults of its own.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
@@ -34,17 +35,25 @@ def from_mapping(cls: type[T], mapping: Mapping, where: str, convert: Mapping[st
 
 @dataclass(frozen=True)
 class WindowSettings:
-    """``windows``: window length and stride in samples, and 1 in `rest_subsample` rest windows kept."""
+    """``windows``: window length and stride in samples (the test split's own stride, or None for the
+    same), and 1 in `rest_subsample` rest windows kept."""
 
     size: int
     stride: int
+    test_stride: int | None
     rest_subsample: int
 
     def __post_init__(self) -> None:
-        for name in ("size", "stride", "rest_subsample"):
+        for name in ("size", "stride", "test_stride", "rest_subsample"):
             value = getattr(self, name)
+            if name == "test_stride" and value is None:
+                continue
             if isinstance(value, bool) or int(value) != value or value < 1:
                 raise ValueError(f"windows.{name} must be a positive integer, got {value!r}")
+
+    def stride_of(self, split: str) -> int:
+        """Stride of the windows of `split`: `test_stride` for the test users when set, else `stride`."""
+        return self.test_stride if split == "test" and self.test_stride else self.stride
 
     @classmethod
     def from_config(cls, mapping: Mapping) -> WindowSettings:
@@ -173,6 +182,34 @@ class RunningNormSettings:
 
     def with_tau(self, tau: float) -> RunningNormSettings:
         return dataclasses.replace(self, tau=float(tau))
+
+
+# ---------------------------------------------------------------------------------------------
+# settings that do not fit the data
+
+
+class SettingAdapted(UserWarning):
+    """A configured value was larger than the data allows and was clipped (the run records it)."""
+
+
+def fit_to_data(key: str, configured: int, available: int, minimum: int, what: str) -> tuple[int, dict | None]:
+    """`configured`, or `available` when the data has fewer (`what` says of what), with a warning.
+
+    Returns (value to use, record for the run's metadata or None). Raises when even `minimum`
+    does not fit, naming the key: a setting that cannot work stops the job with the reason.
+    """
+    if configured <= available:
+        return configured, None
+    if available < minimum:
+        raise ValueError(
+            f"{key}={configured} cannot be met: the data has only {available} {what} (at least {minimum} needed)"
+        )
+    warnings.warn(
+        f"{key}={configured} does not fit the data ({available} {what}); using {available}",
+        SettingAdapted,
+        stacklevel=2,
+    )
+    return available, {"configured": configured, "used": available, "why": f"{available} {what}"}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -87,16 +87,17 @@ def all_evaluations():
     return list(dict.fromkeys(mhcnn_evaluations() + models_evaluations()))
 
 
+def runs_of(evaluations):
+    return list(dict.fromkeys(r for r, _, _ in evaluations))
+
+
 def summaries(evaluations):
-    return [layout.summary(r, e, n) for r, e, n in evaluations]
+    """The summary table of each run among `evaluations` (every evaluation of a run is in its one table)."""
+    return [layout.summary(r) for r in runs_of(evaluations)]
 
 
 def per_subject_tables(evaluations):
-    return [layout.per_subject(r, e, n) for r, e, n in evaluations]
-
-
-def runs_of(evaluations):
-    return list(dict.fromkeys(r for r, _, _ in evaluations))
+    return [layout.per_subject(r) for r in runs_of(evaluations)]
 
 
 def sweep_runs():
@@ -104,9 +105,22 @@ def sweep_runs():
     return [loss_run("base", v, s) for s in SEEDS for v in MHCNN_EXP["train_variants"]]
 
 
-def tau_sweep_summaries():
-    e = RNORM["sweep_eval_variant"]
-    return [layout.tau_summary(r, e, t) for r in sweep_runs() for t in RNORM["tau_sweep"]]
+def evaluations_of(run):
+    """Labels of every evaluation of `run` (emgcore.layout.evaluation_label): what the experiments
+    ask of it (norm at running_norm.tau), plus the tau sweep when it is a sweep run."""
+    labels = [layout.evaluation_label(e, n, RNORM["tau"]) for r, e, n in all_evaluations() if r == run]
+    if run in sweep_runs():
+        e = RNORM["sweep_eval_variant"]
+        labels += [layout.evaluation_label(e, "nonorm")]
+        labels += [layout.evaluation_label(e, "norm", t) for t in RNORM["tau_sweep"]]
+    if not labels:
+        raise ValueError(f"run {run} is in no experiment of the config (cross_mhcnn, cross_models)")
+    return list(dict.fromkeys(labels))
+
+
+def test_variants_of(run):
+    """The test window indexes the evaluation of `run` reads."""
+    return list(dict.fromkeys(layout.parse_evaluation(label)[0] for label in evaluations_of(run)))
 
 
 def loss_figures():
@@ -127,8 +141,7 @@ def model_figures():
 
 
 def run_figures(evaluations):
-    figs = [layout.run_figure(r, e, n) for r, e, n in evaluations]
-    return figs + [layout.training_figure(r) for r in runs_of(evaluations)]
+    return [f(r) for r in runs_of(evaluations) for f in (layout.run_figure, layout.training_figure)]
 
 
 def pca_figures():
@@ -172,6 +185,8 @@ def dis_source(wc):
 
 def raw_input():
     """The dataset folder that ingestion reads: written by a rule (synthetic, ciil) or given."""
+    if DATASET == "ciil" and not config["data_dir"]:
+        raise ValueError("config: dataset=ciil needs data_dir=/path/to/ciil (ElectrodeShift/, MinimalTrainingData/)")
     if DATASET == "epn612":
         if not config["data_dir"]:
             raise ValueError(

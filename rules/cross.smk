@@ -39,20 +39,21 @@ rule evaluate_cross:
     input:
         store=DATA.store,
         model=layout.run_file("{run}", layout.MODEL_FILE),
-        windows=DATA.windows("test", "{eval_variant}"),
+        info=layout.run_file("{run}", layout.RUN_INFO),
+        windows=lambda wc: [DATA.windows("test", v) for v in test_variants_of(wc.run)],
         population=DATA.population_stats,
     output:
-        per_subject=layout.per_subject("{run}", "{eval_variant}", "{norm}"),
-        summary=layout.summary("{run}", "{eval_variant}", "{norm}"),
+        per_subject=layout.per_subject("{run}"),
+        summary=layout.summary("{run}"),
         figure=report(
-            layout.run_figure("{run}", "{eval_variant}", "{norm}"),
+            layout.run_figure("{run}"),
             caption="../docs/captions/per_subject.rst",
             category="Per-subject accuracy",
         ),
     log:
-        layout.log("cross", "{run}", "evaluate_{eval_variant}_{norm}"),
+        layout.log("cross", "{run}", "evaluate"),
     benchmark:
-        layout.benchmark("cross", "{run}", "evaluate_{eval_variant}_{norm}")
+        layout.benchmark("cross", "{run}", "evaluate")
     conda:
         ENV
     threads: TRAINING.threads
@@ -60,33 +61,9 @@ rule evaluate_cross:
         mem_mb=3000,
         runtime=60,
     params:
+        variants=lambda wc: test_variants_of(wc.run),
+        evaluations=lambda wc: evaluations_of(wc.run),
         batch_size=TRAINING.eval_batch_size,
-        running_norm=RNORM,
-    script:
-        "../workflow_scripts/evaluate_cross.py"
-
-
-rule evaluate_tau:
-    input:
-        store=DATA.store,
-        model=layout.run_file("{run}", layout.MODEL_FILE),
-        windows=DATA.windows("test", "{eval_variant}"),
-        population=DATA.population_stats,
-    output:
-        per_subject=layout.tau_per_subject("{run}", "{eval_variant}", "{tau}"),
-        summary=layout.tau_summary("{run}", "{eval_variant}", "{tau}"),
-    log:
-        layout.log("cross", "{run}", "evaluate_{eval_variant}_tau{tau}"),
-    benchmark:
-        layout.benchmark("cross", "{run}", "evaluate_{eval_variant}_tau{tau}")
-    conda:
-        ENV
-    threads: TRAINING.threads
-    resources:
-        mem_mb=3000,
-        runtime=60,
-    params:
-        batch_size=TRAINING.eval_batch_size,
-        running_norm=RNORM,
+        prior_count=RNORM["prior_count"],
     script:
         "../workflow_scripts/evaluate_cross.py"

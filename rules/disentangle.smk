@@ -91,6 +91,7 @@ rule classify_latents:
         runtime=60,
     params:
         classifiers=DIS["classifiers"],
+        classifier_params=DIS["classifier_params"],
         seed=config["seed"],
     script:
         "../workflow_scripts/latent_classify.py"
@@ -119,6 +120,8 @@ rule disentangle_heatmaps:
     resources:
         mem_mb=2000,
         runtime=15,
+    params:
+        gestures=lambda wc: DIS[wc.ds]["gestures"],
     script:
         "../workflow_scripts/disentangle_heatmaps.py"
 

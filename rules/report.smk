@@ -4,8 +4,8 @@
 
 rule aggregate:
     input:
-        summaries(all_evaluations()),
-        dis_outputs("results_rows.csv"),
+        cross=summaries(all_evaluations()),
+        disentangle=dis_outputs("results_rows.csv"),
     output:
         report(layout.RESULTS_TABLE, caption="../docs/captions/results_table.rst", category="Results tables"),
     log:
@@ -16,13 +16,15 @@ rule aggregate:
     resources:
         mem_mb=500,
         runtime=5,
+    params:
+        keep=[(r, layout.evaluation_label(e, n, RNORM["tau"])) for r, e, n in all_evaluations()],
     script:
         "../workflow_scripts/aggregate.py"
 
 
 rule plot_summary:
     input:
-        per_subject=per_subject_tables(all_evaluations()),
+        layout.RESULTS_TABLE,
     output:
         report(layout.SUMMARY_FIGURE, caption="../docs/captions/summary.rst", category="Summary"),
     log:
@@ -61,6 +63,7 @@ rule plot_losses:
     params:
         title=lambda wc: f"MHCNN per loss: trained on {wc.train_variant}, tested on {wc.eval_variant} ({wc.norm})",
         label="loss",
+        evaluation=lambda wc: layout.evaluation_label(wc.eval_variant, wc.norm, RNORM["tau"]),
     script:
         "../workflow_scripts/plot_comparison.py"
 
@@ -93,14 +96,14 @@ rule plot_models:
     params:
         title=lambda wc: f"Architectures trained on {MODELS_EXP['train_variant']}, tested on {wc.eval_variant} ({wc.norm})",
         label="model",
+        evaluation=lambda wc: layout.evaluation_label(wc.eval_variant, wc.norm, RNORM["tau"]),
     script:
         "../workflow_scripts/plot_comparison.py"
 
 
 rule tau_sweep:
     input:
-        sweep=tau_sweep_summaries(),
-        nonorm=per_subject_tables([(r, RNORM["sweep_eval_variant"], "nonorm") for r in sweep_runs()]),
+        [layout.summary(r) for r in sweep_runs()],
     output:
         table=report(layout.TAU_SWEEP_TABLE, caption="../docs/captions/tau_sweep_table.rst", category="Results tables"),
         figure=report(layout.TAU_SWEEP_FIGURE, caption="../docs/captions/tau_sweep.rst", category="RunningNorm"),
@@ -112,6 +115,9 @@ rule tau_sweep:
     resources:
         mem_mb=500,
         runtime=5,
+    params:
+        eval_variant=RNORM["sweep_eval_variant"],
+        taus=RNORM["tau_sweep"],
     script:
         "../workflow_scripts/tau_sweep.py"
 
@@ -130,6 +136,15 @@ rule cross_stats:
     resources:
         mem_mb=500,
         runtime=5,
+    params:
+        losses=[
+            layout.evaluation_label(e, n, RNORM["tau"]) for e in MHCNN_EXP["eval_variants"] for n in MHCNN_EXP["norms"]
+        ],
+        models=[
+            layout.evaluation_label(e, n, RNORM["tau"])
+            for e in MODELS_EXP["eval_variants"]
+            for n in MODELS_EXP["norms"]
+        ],
     script:
         "../workflow_scripts/stats.py"
 

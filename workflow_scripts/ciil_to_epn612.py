@@ -13,7 +13,7 @@ from pathlib import Path  # noqa: E402
 from emgcore.data.ciil import list_ciil_subjects, write_ciil_as_epn612  # noqa: E402
 
 root = Path(snakemake.params.root)
-subjects = list_ciil_subjects(root)
+subjects = [s.relative_to(root) for s in list_ciil_subjects(root)]  # names relative to root, as the writer takes
 train = [s for s in subjects if s.parent.name == "ElectrodeShift"]
 test = [s for s in subjects if s.parent.name != "ElectrodeShift"]
 out = Path(snakemake.output[0])

@@ -1,5 +1,4 @@
-"""Rules evaluate_cross / evaluate_tau: per-subject metrics of one run on one test variant,
-on raw windows (nonorm) or through RunningNorm (norm, or the tau of a sweep point)."""
+"""Rule evaluate_cross: every evaluation of one run (test variants x norms, the tau sweep) in one job."""
 
 from script_setup import start
 
@@ -7,35 +6,24 @@ start(snakemake)
 
 from pathlib import Path  # noqa: E402
 
-from emgcore.cross.runs import evaluate_cross_run  # noqa: E402
+from emgcore.cross.evaluation import Evaluation, evaluate_run  # noqa: E402
 from emgcore.io import write_csv_atomic  # noqa: E402
-from emgcore.layout import CrossRun, read_run_info  # noqa: E402
-from emgcore.report.plots import plot_per_subject  # noqa: E402
-from emgcore.settings import RunningNormSettings  # noqa: E402
+from emgcore.report.plots import plot_run_evaluations  # noqa: E402
+from emgcore.report.tables import evaluation_labels  # noqa: E402
 
-w = snakemake.wildcards
-running_norm = RunningNormSettings.from_config(snakemake.params.running_norm)
-if "tau" in w.keys():  # a point of the tau sweep: always normalised
-    norm, running_norm = "norm", running_norm.with_tau(float(w.tau))
-else:
-    norm = w.norm
-run = CrossRun.from_info(read_run_info(Path(snakemake.input.model).parent))
-per_subject, summary = evaluate_cross_run(
-    snakemake.input.model,
+p = snakemake.params
+evaluations = [Evaluation.parse(label) for label in p.evaluations]
+per_subject, summary = evaluate_run(
+    Path(snakemake.input.model).parent,
     snakemake.input.store,
-    snakemake.input.windows,
-    snakemake.params.batch_size,
-    norm=norm,
-    running_norm=running_norm,
+    dict(zip(p.variants, snakemake.input.windows)),
+    evaluations,
+    p.batch_size,
+    p.prior_count,
     population=snakemake.input.population,
 )
-keys = dict(
-    run.as_dict(), eval_variant=w.eval_variant, norm=norm, tau=running_norm.tau if norm == "norm" else float("nan")
-)
-for i, (key, value) in enumerate(keys.items()):
-    summary.insert(i, key, value)
 write_csv_atomic(per_subject, snakemake.output.per_subject)
 write_csv_atomic(summary, snakemake.output.summary)
-if "figure" in snakemake.output.keys():
-    plot_per_subject(per_subject, f"{run.name} on {w.eval_variant} ({norm})", snakemake.output.figure)
-print(summary.T.to_string())
+labelled = per_subject.assign(evaluation=evaluation_labels(per_subject))
+plot_run_evaluations(labelled, f"{summary.run.iloc[0]}: per-subject accuracy", snakemake.output.figure)
+print(summary[["eval_variant", "norm", "tau", "bal_acc_mean", "bal_acc_std", "bal_acc_worst10"]].to_string())

@@ -9,7 +9,8 @@ from emgcore.io import write_csv_atomic  # noqa: E402
 from emgcore.layout import held_users  # noqa: E402
 
 w = snakemake.wildcards
-table = evaluate_latents(snakemake.input[0], classifiers=snakemake.params.classifiers, seed=snakemake.params.seed)
+p = snakemake.params
+table = evaluate_latents(snakemake.input[0], p.classifiers, p.classifier_params, seed=p.seed)
 summary = summarise_latents(table)
 write_csv_atomic(with_run_keys(table, w.ds, w.measure, w.held), snakemake.output.scores)
 write_csv_atomic(with_run_keys(summary, w.ds, w.measure, w.held), snakemake.output.summary)

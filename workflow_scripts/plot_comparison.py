@@ -6,12 +6,13 @@ start(snakemake)
 
 import pandas as pd  # noqa: E402
 
-from emgcore.layout import evaluation_of, read_run_info  # noqa: E402
 from emgcore.report.plots import plot_metric_distributions  # noqa: E402
+from emgcore.report.tables import select  # noqa: E402
 
 tables = {}
 for path in snakemake.input:
-    run = read_run_info(evaluation_of(path)[0])
-    label = run[snakemake.params.label] + (f" s{run['seed']}" if run["seed"] else "")
-    tables[label] = pd.read_csv(path)
+    rows = select(pd.read_csv(path), snakemake.params.evaluation)
+    first = rows.iloc[0]
+    label = str(first[snakemake.params.label]) + (f" s{first['seed']}" if first["seed"] else "")
+    tables[label] = rows
 plot_metric_distributions(tables, snakemake.output[0], metric="bal_acc", title=snakemake.params.title)

@@ -1,9 +1,11 @@
-"""Rule plot_summary: distribution of per-subject balanced accuracy for every run and variant."""
+"""Rule plot_summary: mean per-subject balanced accuracy of every run and evaluation, at a glance."""
 
 from script_setup import start
 
 start(snakemake)
 
-from emgcore.report.plots import plot_run_distributions  # noqa: E402
+import pandas as pd  # noqa: E402
 
-plot_run_distributions(snakemake.input.per_subject, snakemake.output[0])
+from emgcore.report.summary import plot_summary_heatmap  # noqa: E402
+
+plot_summary_heatmap(pd.read_csv(snakemake.input[0]), snakemake.output[0])

@@ -13,7 +13,7 @@ if str(REPO) not in sys.path:
 
 
 def start(snakemake) -> None:
-    """Redirect stdout/stderr to the rule's log (errors also reach the console) and set threads."""
+    """Redirect stdout/stderr to the rule's log (errors also reach the console) and set the thread count."""
     if snakemake.log:
         log_path = Path(str(snakemake.log[0]))
         log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -28,10 +28,7 @@ def start(snakemake) -> None:
             console.write(f"[{snakemake.rule}] {kind.__name__}: {value}\n")
 
         sys.excepthook = report
-    os.environ.setdefault("OMP_NUM_THREADS", str(snakemake.threads))
-    try:
-        import torch
-
-        torch.set_num_threads(max(1, int(snakemake.threads)))
-    except ImportError:
-        pass
+    # torch, numpy's BLAS and OpenMP read these when first imported: the rule's threads, without
+    # importing torch here (that alone costs seconds, and most report jobs never need it)
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[name] = str(max(1, int(snakemake.threads)))

@@ -7,34 +7,40 @@ start(snakemake)
 import pandas as pd  # noqa: E402
 
 from emgcore.io import write_csv_atomic  # noqa: E402
-from emgcore.layout import evaluation_of, read_run_info  # noqa: E402
 from emgcore.report.stats import wilcoxon_vs_reference  # noqa: E402
+from emgcore.report.tables import evaluation_labels  # noqa: E402
 
 
-def grouped(paths, key):
-    """{(train_variant, seed, eval_variant, norm): {label: per-subject table}} with label = loss or model."""
+def grouped(paths, key, labels):
+    """{(train_variant, seed, evaluation): {label: per-subject table}} with label = loss or model, for the
+    evaluations `labels` of the experiment."""
     groups = {}
     for path in paths:
-        run_dir, eval_variant, norm = evaluation_of(path)
-        run = read_run_info(run_dir)
-        groups.setdefault((run["train_variant"], run["seed"], eval_variant, norm), {})[run[key]] = pd.read_csv(path)
+        table = pd.read_csv(path)
+        table = table.assign(evaluation=evaluation_labels(table))
+        for evaluation, rows in table[table.evaluation.isin(labels)].groupby("evaluation", sort=False):
+            first = rows.iloc[0]
+            groups.setdefault((first.train_variant, first.seed, evaluation), {})[first[key]] = rows
     return groups
 
 
 frames = []
-for experiment, paths, key, reference in (
-    ("cross_mhcnn", snakemake.input.losses, "loss", "base"),
-    ("cross_models", snakemake.input.models, "model", "mhcnn"),
+for experiment, paths, key, reference, labels in (
+    ("cross_mhcnn", snakemake.input.losses, "loss", "base", snakemake.params.losses),
+    ("cross_models", snakemake.input.models, "model", "mhcnn", snakemake.params.models),
 ):
-    for (train_variant, seed, eval_variant, norm), tables in grouped(paths, key).items():
+    for (train_variant, seed, _evaluation), tables in grouped(paths, key, labels).items():
         if reference not in tables or len(tables) < 2:
             continue
-        extra = {
-            label: dict(
-                experiment=experiment, train_variant=train_variant, seed=seed, eval_variant=eval_variant, norm=norm
-            )
-            for label in tables
-        }
+        first = tables[reference].iloc[0]
+        keys = dict(
+            experiment=experiment,
+            train_variant=train_variant,
+            seed=int(seed),
+            eval_variant=first.eval_variant,
+            norm=first.norm,
+        )
+        extra = {label: keys for label in tables}
         frames.append(wilcoxon_vs_reference(tables, reference, metric="bal_acc", extra=extra))
 table = (
     pd.concat(frames, ignore_index=True)

@@ -18,7 +18,7 @@ index = build_window_index(
     iter_store(snakemake.input.store, p.subjects),
     snakemake.wildcards.variant,
     windows.size,
-    windows.stride,
+    windows.stride_of(snakemake.wildcards.split),
     rest_subsample=windows.rest_subsample,
     threshold=threshold if snakemake.wildcards.variant == "standard" else None,
 )

@@ -1,7 +1,10 @@
-"""Cross-user runs: train one model on the training users, evaluate it per held-out subject."""
+"""Cross-user runs: train one model (a model x loss x training variant x seed) on the training users.
+
+Its evaluation on the test users is `emgcore.cross.evaluation`."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -21,20 +24,17 @@ from emgcore.cross.distributed import (
     train_sampler,
 )
 from emgcore.cross.losses import build_loss, loss_needs
-from emgcore.cross.running_norm import NormalizedWindowDataset
 from emgcore.cross.samplers import UsersPerClassBatchSampler
-from emgcore.cross.training import TrainResult, load_model, predict, seed_everything, train_model
+from emgcore.cross.training import TrainResult, predict, seed_everything, train_model
 from emgcore.features.datasets import FeatureWindowDataset
 from emgcore.io import write_atomic, write_csv_atomic, write_text_atomic
-from emgcore.layout import NORM_MODES, CrossRun
+from emgcore.layout import CrossRun
 from emgcore.models import build_model, model_spec
 from emgcore.models.hcf import hcf_kwargs
 from emgcore.models.lda import LDALinear
-from emgcore.preprocess.population import resolve_population
 from emgcore.preprocess.window_dataset import WindowDataset, make_loader
 from emgcore.preprocess.window_index import load_window_index
-from emgcore.report.metrics import per_subject_metrics, summarise
-from emgcore.settings import RunningNormSettings, TrainingSettings
+from emgcore.settings import TrainingSettings, fit_to_data
 
 #: models that consume hand-crafted features instead of raw windows, and the table layout they need
 FEATURE_MODELS = {"mlp": "window", "lstm_hcf": "subwindow", "cnn_hcf": "subwindow", "lda": "window"}
@@ -126,6 +126,23 @@ def _device_batches(train_view, loss_name: str, training: TrainingSettings, seed
     return DeviceWindowBatches(train_view, training.batch_size, device=training.device, seed=seed, shuffle=True)
 
 
+def fit_training_to_data(training: TrainingSettings, loss_name: str, train_index) -> tuple[TrainingSettings, dict]:
+    """The settings with every value the training windows cannot serve clipped (warning given), and a
+    record {setting: {configured, used, why}} for run.json. Today: the triplet loss's users per class."""
+    adapted = {}
+    if loss_needs(loss_name).get("sampler") == "users_per_class":
+        users = min(len(np.unique(train_index.subject[train_index.label == c])) for c in np.unique(train_index.label))
+        key = "training.users_per_class_sampler.users_per_class"
+        used, record = fit_to_data(
+            key, training.users_per_class_sampler.users_per_class, users, 2, "training users in the rarest class"
+        )
+        if record:
+            adapted[key] = record
+            sampler = dataclasses.replace(training.users_per_class_sampler, users_per_class=used)
+            training = training.replace(users_per_class_sampler=sampler)
+    return training, adapted
+
+
 def train_cross_run(
     run: CrossRun,
     store_dir: str | Path,
@@ -156,8 +173,11 @@ def train_cross_run(
     val_ds = WindowDataset.from_store(load_window_index(val_index), store_dir)
     train_view = model_view(train_ds, model_name, training.features)
     val_view = model_view(val_ds, model_name, training.features)
+    training, adapted = fit_training_to_data(training, loss_name, train_index_)
     out_dir = Path(out_dir)
     info = run.as_dict()
+    if adapted:
+        info["adapted"] = adapted
     if model_name in FEATURE_MODELS:
         info.update(features=list(train_view.features), feature_mode=train_view.mode)
     if rank_and_world()[0] == 0:  # under torchrun only rank 0 writes
@@ -231,41 +251,3 @@ def run_features(model_path: str | Path):
     if not (Path(model_path).parent / layout.RUN_INFO).is_file():
         return None
     return layout.read_run_info(Path(model_path).parent).get("features")
-
-
-def evaluate_cross_run(
-    model_path: str | Path,
-    store_dir: str | Path,
-    index_path: str | Path,
-    batch_size: int,
-    norm: str,
-    running_norm: RunningNormSettings | None = None,
-    population=None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-subject metrics and their summary for a trained model on one test window index.
-
-    ``norm='norm'`` feeds windows normalised by each test user's causal running statistics
-    (``emgcore.cross.running_norm``, time constant and prior from `running_norm`) mapped onto the
-    training population's scale, given as ``population``: a ``(mean, std)`` pair or a JSON path
-    from ``save_population_stats``. ``norm='nonorm'`` ignores those arguments.
-    """
-    if norm not in NORM_MODES:
-        raise ValueError(f"unknown norm {norm!r}; expected one of {NORM_MODES}")
-    model = load_model(model_path)
-    model_name = getattr(model, "model_name", None) or model_spec(model)["name"]
-    index = load_window_index(index_path)
-    if norm == "norm":
-        if running_norm is None:
-            raise ValueError("norm='norm' needs the running_norm settings (tau, prior_count)")
-        mean0, std0 = resolve_population(population)
-        dataset = NormalizedWindowDataset.from_store(
-            index, store_dir, mean0=mean0, std0=std0, tau=running_norm.tau, prior_count=running_norm.prior_count
-        )
-    else:
-        dataset = WindowDataset.from_store(index, store_dir)
-    if len(dataset) == 0:
-        raise ValueError(f"{index_path}: window index is empty; nothing to evaluate")
-    dataset = model_view(dataset, model_name, run_features(model_path))
-    y_true, y_pred, subjects = predict(model, make_loader(dataset, batch_size, shuffle=False, seed=0))
-    per_subject = per_subject_metrics(y_true, y_pred, subjects)
-    return per_subject, summarise(per_subject)

@@ -178,8 +178,13 @@ def _check(condition: bool, name: str, expected: str) -> None:
 
 
 def demo_config(seed: int = 0) -> SyntheticConfig:
-    """Small preset for the default pipeline: 20 + 20 users, 6 repetitions per gesture, 2-4 s each."""
-    return SyntheticConfig(n_train_users=20, n_test_users=20, reps_per_gesture=6, seed=seed)
+    """Small preset for the default pipeline: 40 + 20 users, 6 repetitions per gesture, 2-4 s each.
+
+    40 training users, not 20: measured with MHCNN/base (150 batches, standard windows), the mean
+    per-subject balanced accuracy of the 18 test users rose from 0.59 to 0.61 and their std fell
+    from 0.16 to 0.09 for 10 s more data preparation; a cross-user model needs many people.
+    """
+    return SyntheticConfig(n_train_users=40, n_test_users=20, reps_per_gesture=6, seed=seed)
 
 
 def epn612_scale_config(seed: int = 0) -> SyntheticConfig:

@@ -56,15 +56,15 @@ CODES = ("p", "s")
 TASKS = ("gesture", "subject", "subject_within")
 TABLE_COLUMNS = ("classifier", "code", "task", "seed") + PER_SUBJECT_COLUMNS + ("n_classes", "chance")
 
-_TORCH_COMMON = {"epochs": 30, "batch_size": 128, "lr": 1e-3, "weight_decay": 0.0}
-#: default hyper-parameters per classifier; `fit_predict` accepts exactly these names as overrides
-DEFAULT_PARAMS: dict[str, dict] = {
-    "knn": {"n_neighbors": 5},
-    "svm": {"C": 1.0, "gamma": "scale"},
-    "rf": {"n_estimators": 200, "max_depth": None, "n_jobs": 1},
-    "ann": {"hidden": 128, **_TORCH_COMMON},
-    "cnn": {"channels": 16, "kernel_size": 3, **_TORCH_COMMON},
-    "lstm": {"chunk": 4, "hidden": 64, **_TORCH_COMMON},
+_TORCH_PARAMS = ("epochs", "batch_size", "lr", "weight_decay")
+#: the hyper-parameters of each classifier; their values come from config (disentangle.classifier_params)
+PARAM_NAMES: dict[str, tuple[str, ...]] = {
+    "knn": ("n_neighbors",),
+    "svm": ("C", "gamma"),
+    "rf": ("n_estimators", "max_depth", "n_jobs"),
+    "ann": ("hidden", *_TORCH_PARAMS),
+    "cnn": ("channels", "kernel_size", *_TORCH_PARAMS),
+    "lstm": ("chunk", "hidden", *_TORCH_PARAMS),
 }
 
 
@@ -95,10 +95,13 @@ def _as_labels(y, name: str, n: int) -> np.ndarray:
 def _resolve_params(name: str, params: Mapping) -> dict:
     if name not in CLASSIFIERS:
         raise ValueError(f"unknown classifier {name!r}; choose from {CLASSIFIERS}")
-    unknown = sorted(set(params) - set(DEFAULT_PARAMS[name]))
+    unknown = sorted(set(params) - set(PARAM_NAMES[name]))
     if unknown:
-        raise ValueError(f"classifier {name!r} has no parameters {unknown}; it accepts {sorted(DEFAULT_PARAMS[name])}")
-    resolved = {**DEFAULT_PARAMS[name], **params}
+        raise ValueError(f"classifier {name!r} has no parameters {unknown}; it accepts {sorted(PARAM_NAMES[name])}")
+    missing = [k for k in PARAM_NAMES[name] if k not in params]
+    if missing:
+        raise ValueError(f"classifier {name!r} needs the parameters {missing} (config disentangle.classifier_params)")
+    resolved = dict(params)
     for key in ("epochs", "batch_size", "hidden", "channels", "kernel_size", "chunk", "n_neighbors", "n_estimators"):
         if key in resolved and (not isinstance(resolved[key], (int, np.integer)) or resolved[key] < 1):
             raise ValueError(f"classifier {name!r}: {key} must be a positive integer, got {resolved[key]!r}")
@@ -210,8 +213,9 @@ def _fit_predict_torch(
 def fit_predict(name: str, X_train, y_train, X_test, seed: int = 0, **params) -> np.ndarray:
     """Train classifier `name` on (X_train, y_train) and return its labels for X_test.
 
-    `params` override `DEFAULT_PARAMS[name]` (unknown names raise). Labels may be any integers; the
-    prediction uses the same codes. The same seed gives the same predictions.
+    `params` are every hyper-parameter in `PARAM_NAMES[name]` (missing or unknown names raise).
+    Labels may be any integers; the prediction uses the same codes. The same seed gives the same
+    predictions.
     """
     resolved = _resolve_params(name, params)
     X_train = _as_codes(X_train, "X_train")
@@ -345,20 +349,21 @@ def _subject_task(name, X_test, lat, seed, params, task) -> tuple[pd.DataFrame, 
 
 def evaluate_latents(
     latents,
-    classifiers: Sequence[str] = CLASSIFIERS,
-    seed: int = 0,
-    params: Mapping[str, Mapping] | None = None,
+    classifiers: Sequence[str],
+    params: Mapping[str, Mapping],
+    seed: int,
     codes: Sequence[str] = CODES,
     tasks: Sequence[str] = TASKS,
 ) -> pd.DataFrame:
     """Per-subject scores of every classifier on every code (p, s) for both tasks (gesture, subject).
 
-    `latents` is a dict or .npz path with `LATENT_KEYS`; `params[classifier]` overrides that
-    classifier's defaults. Returns one row per (classifier, code, task, held-out subject) with
+    `latents` is a dict or .npz path with `LATENT_KEYS`; `params[classifier]` holds that
+    classifier's hyper-parameters (config ``disentangle.classifier_params``; more classifiers than
+    evaluated may be given). Returns one row per (classifier, code, task, held-out subject) with
     columns `TABLE_COLUMNS`; see the module docstring for the two protocols and the scores.
     """
     lat = load_latents(latents)
-    params = {} if params is None else dict(params)
+    params = dict(params)
     for label, chosen, allowed in (
         ("classifier", classifiers, CLASSIFIERS),
         ("code", codes, CODES),
@@ -369,9 +374,9 @@ def evaluate_latents(
         bad = [c for c in chosen if c not in allowed]
         if bad:
             raise ValueError(f"unknown {label}s {bad}; choose from {allowed}")
-    stray = [k for k in params if k not in classifiers]
+    stray = [k for k in params if k not in CLASSIFIERS]
     if stray:
-        raise ValueError(f"params given for classifiers that are not evaluated: {stray}")
+        raise ValueError(f"params given for unknown classifiers {stray}; choose from {CLASSIFIERS}")
     if any(t != "gesture" for t in tasks) and np.unique(lat["subject_test"]).size < 2:
         raise ValueError("subject identification needs at least 2 held-out subjects")
     frames = []

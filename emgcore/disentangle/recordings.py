@@ -23,6 +23,16 @@ from emgcore.data.store import iter_store
 EPN_DEFAULT_GESTURES = (1, 2, 3, 4)
 
 
+def gesture_names(dataset: str, gestures: Sequence[int]) -> list[str]:
+    """Names of a configured gesture subset, in Trial.gesture order: EPN-612 label names (fist, ...)
+    for ``epn``; for ``hyser`` the dataset's own 1-based gesture number (its label files carry no names)."""
+    if dataset == "epn":
+        return [GESTURES[int(g)] for g in gestures]
+    if dataset == "hyser":
+        return [f"Hyser gesture {int(g)}" for g in gestures]
+    raise ValueError(f"unknown disentangling dataset {dataset!r}; expected epn or hyser")
+
+
 @dataclass
 class Trial:
     """One gesture execution: 0-based subject, session (1-based), 0-based gesture index in the

@@ -44,7 +44,7 @@ from tqdm.auto import tqdm
 from emgcore.cross.training import seed_everything
 from emgcore.io import write_atomic, write_csv_atomic
 from emgcore.layout import MODEL_FILE, TRAIN_LOG
-from emgcore.settings import from_mapping
+from emgcore.settings import fit_to_data, from_mapping
 
 from .measures import MeasureDataset, MeasureScaler
 from .model import DECODER_TYPES, NORMS, Discriminator, DisentangleModel, load_checkpoint, save_checkpoint
@@ -189,6 +189,21 @@ def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
 # training
 
 
+def fit_config_to_data(config: DisentangleConfig, train: MeasureDataset) -> tuple[DisentangleConfig, dict]:
+    """`config` with gestures_per_batch and subjects_per_batch clipped to what the training windows hold
+    (warning given), and a record {setting: {configured, used, why}} saved in the checkpoint."""
+    adapted, changes = {}, {}
+    for name, values, what in (
+        ("gestures_per_batch", train.gesture, "gestures"),
+        ("subjects_per_batch", train.subject, "training subjects"),
+    ):
+        key = f"disentangle.model.{name}"
+        used, record = fit_to_data(key, getattr(config, name), len(np.unique(values)), 2, what)
+        if record:
+            adapted[key], changes[name] = record, used
+    return (config.replace(**changes) if changes else config), adapted
+
+
 def _sampler(train: MeasureDataset, config: DisentangleConfig) -> GestureSubjectBatchSampler:
     n_batches = config.batches_per_epoch or max(1, len(train) // config.batch_size)
     try:
@@ -269,6 +284,7 @@ def train_disentangle(
     if len(train) == 0:
         raise ValueError("the training set is empty")
     out_dir = Path(out_dir)
+    config, adapted = fit_config_to_data(config, train)
     seed_everything(config.seed)
     device = torch.device(config.device)
     scaler = MeasureScaler().fit(train.X, train.cell_mask)
@@ -293,6 +309,7 @@ def train_disentangle(
     mask = model.cell_mask
     run_config = {
         **asdict(config),
+        "adapted": adapted,
         "measure": train.measure,
         "grid_shape": list(train.grid_shape),
         "ring": train.ring,

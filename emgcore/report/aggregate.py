@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 import pandas as pd
+
+from emgcore.layout import evaluation_label
 
 #: leading columns of results.csv, in this order; metric columns follow
 KEY_COLUMNS = ["run", "model", "loss", "train_variant", "seed", "eval_variant", "norm", "n_subjects"]
@@ -23,11 +25,19 @@ REQUIRED_METRICS = [
 ]
 
 
-def aggregate_summaries(paths: Iterable[str | Path]) -> pd.DataFrame:
-    """Concatenate one-row summary CSVs into the results table, sorted by run and evaluation."""
+def aggregate_summaries(paths: Iterable[str | Path], keep: Collection[tuple[str, str]] | None = None) -> pd.DataFrame:
+    """Concatenate summary CSVs (one row per evaluation) into the results table, sorted by run and evaluation.
+
+    With `keep`, a set of (run, evaluation label) pairs (`emgcore.layout.evaluation_label`), only
+    those rows of the cross-user summaries are kept (a run's summary also holds its tau sweep);
+    rows without a norm column's evaluation (the disentangling ones) are always kept.
+    """
     frames = []
     for path in paths:
         df = pd.read_csv(path)
+        if keep is not None and "eval_variant" in df.columns and df["eval_variant"].notna().any():
+            labels = [evaluation_label(v, n, t) for v, n, t in zip(df["eval_variant"], df["norm"], df["tau"])]
+            df = df[[(run, label) in keep for run, label in zip(df["run"], labels)]]
         missing = [c for c in KEY_COLUMNS + REQUIRED_METRICS if c not in df.columns]
         if missing:
             raise ValueError(f"{path}: summary lacks columns {missing}")
@@ -35,6 +45,8 @@ def aggregate_summaries(paths: Iterable[str | Path]) -> pd.DataFrame:
     if not frames:
         raise ValueError("no summary files to aggregate")
     table = pd.concat(frames, ignore_index=True)
+    if table.empty:
+        raise ValueError("no summary row to aggregate (none of the evaluations asked for)")
     metrics = [c for c in table.columns if c not in KEY_COLUMNS]
     table = table[KEY_COLUMNS + metrics]
     keys = [k for k in ROW_KEYS if k in table.columns]

@@ -1,4 +1,4 @@
-"""Figures for the benchmark: per-subject accuracy of a run and its training curves.
+"""Figures for the benchmark: per-subject accuracy of a run, training curves, distributions, the tau sweep.
 
 Uses matplotlib's Agg backend so figures render on headless machines; every figure is saved to
 a temp file in the target folder and moved into place with os.replace.
@@ -38,12 +38,11 @@ def _save_figure(fig, out_path: str | Path) -> Path:
     return out_path
 
 
-def plot_per_subject(per_subject: pd.DataFrame, title: str, out_path: str | Path) -> Path:
-    """Plot balanced and active accuracy per subject (sorted by balanced accuracy) with their means."""
+def _draw_per_subject(ax, per_subject: pd.DataFrame, title: str) -> None:
+    """Balanced and active accuracy per subject on `ax`, sorted by balanced accuracy, means dashed."""
     require_columns(per_subject, PER_SUBJECT_REQUIRED, "per-subject table")
     ordered = per_subject.sort_values(["bal_acc", "subject"], kind="stable").reset_index(drop=True)
     rank = np.arange(len(ordered))
-    fig, ax = plt.subplots(figsize=(max(6.0, min(16.0, 0.25 * len(ordered))), 4.0))
     series = (("bal_acc", "balanced accuracy", "tab:blue", "o"), ("act_acc", "active accuracy", "tab:orange", "s"))
     for column, label, colour, marker in series:
         values = ordered[column].to_numpy(dtype=float)
@@ -68,9 +67,26 @@ def plot_per_subject(per_subject: pd.DataFrame, title: str, out_path: str | Path
         ax.set_xlabel("subject (sorted by balanced accuracy)")
     else:
         ax.set_xlabel(f"{len(ordered)} subjects, sorted by balanced accuracy")
-    ax.set_title(title)
+    ax.set_title(title, fontsize=9)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="lower right", fontsize=7)
+
+
+def plot_run_evaluations(per_subject: pd.DataFrame, title: str, out_path: str | Path, columns: int = 4) -> Path:
+    """One panel of per-subject accuracy per evaluation of a run (rows of `per_subject` grouped by
+    `evaluation`, in their order): how evenly the run does on each test variant and normalisation."""
+    require_columns(per_subject, (*PER_SUBJECT_REQUIRED, "evaluation"), "per-subject table of a run")
+    labels = list(pd.unique(per_subject["evaluation"]))
+    columns = min(columns, len(labels))
+    rows = -(-len(labels) // columns)
+    width = max(5.0, min(9.0, 0.25 * per_subject.groupby("evaluation").size().max()))
+    fig, axes = plt.subplots(rows, columns, figsize=(width * columns, 3.6 * rows), squeeze=False)
+    for ax, label in zip(axes.flat, labels):
+        _draw_per_subject(ax, per_subject[per_subject["evaluation"] == label], label)
+    for ax in list(axes.flat)[len(labels) :]:
+        ax.set_visible(False)
+    fig.suptitle(title)
+    fig.tight_layout()
     return _save_figure(fig, out_path)
 
 
@@ -96,42 +112,6 @@ def plot_training_curves(train_log_csv: str | Path, out_path: str | Path) -> Pat
     fig.suptitle(train_log_csv.parent.name or "training")
     return _save_figure(fig, out_path)
 
-
-def _run_label(per_subject_csv: Path) -> str:
-    """'{run} | {eval_variant}_{norm}' from results/cross/{run}/per_subject_{eval_variant}_{norm}.csv."""
-    stem = per_subject_csv.stem
-    evaluation = stem[len("per_subject_") :] if stem.startswith("per_subject_") else stem
-    return f"{per_subject_csv.parent.name} | {evaluation}"
-
-
-def plot_run_distributions(per_subject_csvs, out_path: str | Path, metric: str = "bal_acc") -> Path:
-    """Box-and-points plot of one per-subject metric for every run/evaluation CSV, means marked.
-
-    Shows the spread over users that a single mean hides; one row per CSV, labelled by run folder
-    and evaluation (eval variant and normalisation) taken from the file name, first CSV on top.
-    Drawn by `plot_metric_distributions` in the order of the CSVs given.
-    """
-    paths = [Path(p) for p in ([per_subject_csvs] if isinstance(per_subject_csvs, (str, Path)) else per_subject_csvs)]
-    if not paths:
-        raise ValueError("plot_run_distributions needs at least one per-subject CSV")
-    tables, sources = {}, {}
-    for path in paths:
-        if not path.is_file():
-            raise FileNotFoundError(f"no per-subject table at {path}")
-        table = pd.read_csv(path)
-        require_columns(table, ("subject", metric), f"per-subject table {path}")
-        label = _run_label(path)
-        if label in tables:
-            raise ValueError(
-                f"per-subject tables {sources[label]} and {path} both get the label {label!r}; "
-                "each run/evaluation can appear once"
-            )
-        tables[label], sources[label] = table, path
-    return plot_metric_distributions(tables, out_path, metric=metric, order=list(tables))
-
-
-# ---------------------------------------------------------------------------------------------
-# comparisons across runs: per-subject distributions per label, normalisation time-constant sweeps
 
 DISTRIBUTION_KINDS = ("box", "violin")
 TAU_INF_DECADES = 1.0  # tau = inf is drawn this many decades right of the largest finite tau

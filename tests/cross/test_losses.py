@@ -256,9 +256,19 @@ def triplet_example():
     return embeddings, labels, subjects
 
 
-def test_trp_picks_hardest_cross_user_positive_and_same_user_negative():
+def test_trp_semihard_uses_only_negatives_beyond_the_hardest_positive():
     embeddings, labels, subjects = triplet_example()
-    loss = build_loss("trp", margin=0.3, normalize=False)
+    loss = build_loss("trp", margin=1.5, normalize=False)  # mining="semihard" is the default
+    # only anchor 1 has a same-user negative (5, at sqrt5) farther than its hardest positive (0, at 1); every
+    # other anchor's same-user negatives are closer than its positive, so it is skipped (batch-hard uses them)
+    expected = 1.0 - math.sqrt(5.0) + 1.5
+    assert loss.triplet_term(labels, embeddings, subjects).item() == pytest.approx(expected, rel=1e-5)
+    assert build_loss("trp", margin=0.3, normalize=False).triplet_term(labels, embeddings, subjects).item() == 0.0
+
+
+def test_trp_batch_hard_picks_hardest_cross_user_positive_and_same_user_negative():
+    embeddings, labels, subjects = triplet_example()
+    loss = build_loss("trp", margin=0.3, normalize=False, mining="hard")
     r5 = math.sqrt(5.0)
     # anchor: (hardest positive of another user) - (nearest negative of the same user) + margin
     hinges = [
@@ -361,3 +371,34 @@ def test_grl_training_steps_reduce_the_gesture_loss():
         optimizer.step()
     assert gesture_ce() < 0.5 * before
     assert model.user_classifier[0].weight.grad is not None  # the user head is trained too
+
+
+def test_semihard_triplet_keeps_indistinguishable_windows_from_collapsing_the_embedding():
+    """Most windows look alike whatever their label (the rest-like part of raw gesture repetitions). Batch-hard
+    negatives are then at distance 0, so the hinge only falls by shrinking every distance: the embedding
+    collapses (spread -> 0, term stuck at the margin). Semi-hard negatives never use a negative closer than
+    the positive, and the classes stay apart."""
+    from emgcore.cross.losses import CrossUserTriplet
+
+    torch.manual_seed(0)
+    n, dim = 400, 8
+    labels, subjects = torch.arange(n) % 5, (torch.arange(n) // 5) % 8
+    patterns = torch.randn(6, dim) * 3
+    restlike = torch.rand(n) < 0.6
+    x = torch.where(restlike[:, None], patterns[5], patterns[labels]) + 0.3 * torch.randn(n, dim)
+    spreads = {}
+    for mining in ("hard", "semihard"):
+        torch.manual_seed(1)
+        net = torch.nn.Sequential(torch.nn.Linear(dim, 32), torch.nn.ReLU(), torch.nn.Linear(32, 16))
+        opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+        loss = CrossUserTriplet(mining=mining)
+        for _ in range(300):
+            opt.zero_grad()
+            loss.triplet_term(labels, net(x), subjects).backward()
+            opt.step()
+        with torch.no_grad():
+            z = torch.nn.functional.normalize(net(x[~restlike]), dim=1)
+            spreads[mining] = torch.cdist(z, z).mean().item()
+    assert spreads["hard"] < 0.05 and spreads["semihard"] > 0.5
+    with pytest.raises(ValueError, match="mining"):
+        CrossUserTriplet(mining="batch-all")

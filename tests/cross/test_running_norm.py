@@ -9,13 +9,10 @@ import pytest
 import torch
 
 from emgcore.cross.running_norm import MIN_STD, NormalizedWindowDataset, RunningNorm, running_stats
-from emgcore.cross.runs import evaluate_cross_run
 from emgcore.data.store import UserRecording, iter_store, store_filename, write_user_store
-from emgcore.models import build_model, model_spec
 from emgcore.preprocess.population import load_population_stats, population_stats, save_population_stats
 from emgcore.preprocess.window_dataset import WindowDataset
-from emgcore.preprocess.window_index import WindowIndex, save_window_index
-from tests.helpers.settings import running_norm_settings
+from emgcore.preprocess.window_index import WindowIndex
 
 W = 40
 
@@ -234,47 +231,3 @@ def test_bad_settings_raise():
         running_stats(np.zeros((4, 3), np.int8), np.zeros(8), np.ones(8), tau=math.inf, prior_count=200)
     with pytest.raises(ValueError, match="transform"):
         RunningNorm(np.zeros(8), np.ones(8), tau=math.inf, prior_count=200).transform(np.zeros((3, 40)))
-
-
-def test_evaluate_cross_run_with_running_norm(tmp_path):
-    rng = np.random.default_rng(8)
-    store, sids = tmp_path / "store", (0, 1)
-    for sid in sids:
-        sig = (rng.integers(-30, 31, size=(800, 8)) * (1 + 2 * sid)).clip(-128, 127).astype(np.int8)
-        reps = pd.DataFrame(
-            dict(
-                offset=[0, 400],
-                length=[400, 400],
-                label=[0, 1],
-                rep_index=[0, 0],
-                block=[0, 0],
-                pb=[-1, -1],
-                pe=[-1, -1],
-                subject=[sid, sid],
-            )
-        )
-        write_user_store(store / store_filename(sid), UserRecording(sid, f"u{sid}", "t", sig, reps))
-    starts = np.tile(np.arange(0, 760, 40), 2)
-    index = WindowIndex(np.repeat(sids, 19), np.zeros(38, np.int32), starts, (starts >= 400).astype(np.int8), W, 40)
-    save_window_index(tmp_path / "test.npz", index)
-    torch.manual_seed(0)
-    model = build_model("mhcnn")
-    torch.save({"state_dict": model.state_dict(), "model": model_spec(model)}, tmp_path / "m.pt")
-    pop = (np.zeros(8), np.full(8, 30.0))
-    save_population_stats(tmp_path / "pop.json", *pop)
-
-    settings = running_norm_settings(tau=100.0, prior_count=200)
-    raw, _ = evaluate_cross_run(tmp_path / "m.pt", store, tmp_path / "test.npz", 16, "nonorm")
-    normed, summary = evaluate_cross_run(
-        tmp_path / "m.pt", store, tmp_path / "test.npz", 16, "norm", settings, population=pop
-    )
-    from_json, _ = evaluate_cross_run(
-        tmp_path / "m.pt", store, tmp_path / "test.npz", 16, "norm", settings, population=tmp_path / "pop.json"
-    )
-    assert list(normed["subject"]) == [0, 1] and list(normed["n_windows"]) == [19, 19]
-    pd.testing.assert_frame_equal(normed, from_json)
-    assert len(summary) > 0 and list(raw["subject"]) == [0, 1]
-    with pytest.raises(ValueError, match="population"):
-        evaluate_cross_run(tmp_path / "m.pt", store, tmp_path / "test.npz", 16, "norm", settings)
-    with pytest.raises(ValueError, match="unknown norm"):
-        evaluate_cross_run(tmp_path / "m.pt", store, tmp_path / "test.npz", 16, "zscore")

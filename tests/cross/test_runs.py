@@ -7,15 +7,16 @@ import pandas as pd
 import pytest
 import torch
 
+from emgcore.cross.evaluation import Evaluation, evaluate_run
 from emgcore.cross.losses import known_losses
-from emgcore.cross.runs import FEATURE_MODELS, evaluate_cross_run, train_cross_run
+from emgcore.cross.runs import FEATURE_MODELS, train_cross_run
 from emgcore.data.store import REP_COLUMNS, UserRecording, iter_store, store_filename, write_user_store
 from emgcore.layout import CrossRun
 from emgcore.models import known_models
 from emgcore.preprocess.population import population_stats
 from emgcore.preprocess.window_index import build_window_index, save_window_index
-from emgcore.settings import UsersPerClass
-from tests.helpers.settings import running_norm_settings, training_settings
+from emgcore.settings import SettingAdapted, UsersPerClass
+from tests.helpers.settings import training_settings
 
 TRAINING = training_settings(
     batch_size=64,
@@ -76,6 +77,15 @@ def train(tiny, model, loss, name=None, training=TRAINING):
     return out
 
 
+RAW = Evaluation("raw", "nonorm")
+
+
+def evaluate(out, tiny, evaluation=RAW, population=None):
+    """Per-subject table of one evaluation of the run in `out` on the tiny test users."""
+    per_subject, _ = evaluate_run(out, tiny / "store", {"raw": tiny / "test.npz"}, [evaluation], 4096, 200, population)
+    return per_subject
+
+
 @pytest.mark.parametrize("model", known_models())
 def test_every_model_trains_saves_and_evaluates(tiny, model):
     loss = "grl" if model == "mhcnn_grl" else "base"
@@ -84,14 +94,14 @@ def test_every_model_trains_saves_and_evaluates(tiny, model):
     assert sorted(p.name for p in (out / "epochs").glob("epoch_*.pt"))[0] == "epoch_001.pt"
     info = json.loads((out / "run.json").read_text())
     assert info["model"] == model and ("features" in info) == (model in FEATURE_MODELS)
-    per_subject, summary = evaluate_cross_run(out / "model.pt", tiny / "store", tiny / "test.npz", 4096, "nonorm")
+    per_subject = evaluate(out, tiny)
     assert per_subject.subject.tolist() == [5, 6]
-    assert summary.bal_acc_mean.between(0, 1).all()
+    assert per_subject.bal_acc.between(0, 1).all()
 
 
 def test_lda_separates_the_tiny_problem(tiny):
     out = train(tiny, "lda", "base")
-    per_subject, _ = evaluate_cross_run(out / "model.pt", tiny / "store", tiny / "test.npz", 4096, "nonorm")
+    per_subject = evaluate(out, tiny)
     # raw windows label whole repetitions, so windows in the quiet ends of a gesture are ambiguous:
     # well above the 0.2 chance level is what a correct LDA gives here
     assert per_subject.bal_acc.min() > 0.6
@@ -134,16 +144,8 @@ def test_same_seed_same_weights(tiny):
 def test_running_norm_evaluation_of_a_feature_model(tiny):
     out = train(tiny, "mlp", "base", "mlp-norm")
     pop = population_stats([tiny / "store" / store_filename(s) for s in range(4)])
-    plain, _ = evaluate_cross_run(out / "model.pt", tiny / "store", tiny / "test.npz", 4096, "nonorm")
-    normed, _ = evaluate_cross_run(
-        out / "model.pt",
-        tiny / "store",
-        tiny / "test.npz",
-        4096,
-        "norm",
-        running_norm_settings(tau=500),
-        population=pop,
-    )
+    plain = evaluate(out, tiny)
+    normed = evaluate(out, tiny, Evaluation("raw", "norm", 500.0), population=pop)
     assert normed.subject.tolist() == plain.subject.tolist()
     assert normed.bal_acc.between(0, 1).all()
 
@@ -189,3 +191,36 @@ def test_data_on_device_cuts_training_batches_there_and_refuses_what_it_cannot_s
         assert pd.read_csv(out / "train_log.csv")["epoch"].tolist() == [1, 2]
         runs.append(torch.load(tiny / name / "model.pt")["state_dict"])
     assert all(torch.equal(runs[0][k], runs[1][k]) for k in runs[0])
+
+
+def test_triplet_training_leaves_the_one_class_solution(tiny):
+    """The raw windows label the quiet half of each gesture repetition as the gesture. With batch-hard
+    negatives those indistinguishable windows pull every embedding together and MHCNN/trp predicted
+    one class (exactly chance on the demo, and here); semi-hard negatives (the default) learn."""
+    budget = TRAINING.replace(max_train_batches_per_epoch=10, max_epochs=3, lr=3e-3)
+    semihard = evaluate(train(tiny, "mhcnn", "trp", "trp-semihard", budget), tiny)
+    hard = evaluate(
+        train(tiny, "mhcnn", "trp", "trp-hard", budget.replace(loss_params={"trp": {"mining": "hard"}})), tiny
+    )
+    assert hard.bal_acc.tolist() == pytest.approx([0.2, 0.2], abs=0.01)  # collapsed: one class for every window
+    assert semihard.bal_acc.min() > 0.28
+
+
+def test_users_per_class_beyond_the_training_users_is_clipped_and_recorded(tiny):
+    """The triplet default (8 users per class) on 4 training users: the run trains with 4, warns, and
+    run.json records what was configured and what was used (it used to stop the DAG mid-run)."""
+    wide = TRAINING.replace(users_per_class_sampler=UsersPerClass(users_per_class=8, samples_per_user=4))
+    with pytest.warns(SettingAdapted, match=r"users_per_class=8 does not fit the data \(4 training users"):
+        out = train(tiny, "mhcnn", "trp", "trp-clipped", wide)
+    info = json.loads((out / "run.json").read_text())
+    assert info["adapted"] == {
+        "training.users_per_class_sampler.users_per_class": {
+            "configured": 8,
+            "used": 4,
+            "why": "4 training users in the rarest class",
+        }
+    }
+    assert (out / "model.pt").exists()
+    assert "adapted" not in json.loads(
+        (train(tiny, "mhcnn", "base", "base-not-clipped", wide) / "run.json").read_text()
+    )

@@ -116,8 +116,8 @@ def test_loader_with_batch_sampler_gives_valid_triplets():
         assert x.shape == (8, 8, window)
         np.testing.assert_array_equal(y.numpy(), index.label[indices])
         np.testing.assert_array_equal(subj.numpy(), index.subject[indices])
-        # the triplet term sees valid triplets (with none it would be 0, not the margin)
-        hinge = build_loss("trp", margin=10.0, normalize=False).triplet_term(y, torch.zeros(8, 4), subj)
+        # batch-hard mining sees valid triplets (with none it would be 0, not the margin)
+        hinge = build_loss("trp", margin=10.0, normalize=False, mining="hard").triplet_term(y, torch.zeros(8, 4), subj)
         assert hinge.item() == pytest.approx(10.0)
     with pytest.raises(ValueError, match="batch_sampler excludes batch_size, shuffle"):
         make_loader(dataset, 8, True, 0, batch_sampler=batch_sampler)

@@ -119,7 +119,7 @@ def test_writer_api_and_cli(tmp_path):
 
 def test_presets_have_the_documented_scale():
     demo, full = synthetic.demo_config(), synthetic.epn612_scale_config()
-    assert (demo.n_train_users, demo.n_test_users) == (20, 20)
+    assert (demo.n_train_users, demo.n_test_users) == (40, 20)
     assert (full.n_train_users, full.n_test_users, full.reps_per_gesture) == (306, 306, 25)
     assert 2 * full.reps_per_gesture * len(full.gestures) == 300
     assert full.duration_range_s[1] * 200 == pytest.approx(1000)

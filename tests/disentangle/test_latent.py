@@ -23,11 +23,14 @@ from emgcore.disentangle.stats import (
 from emgcore.disentangle.train import LATENT_KEYS
 from emgcore.report.aggregate import KEY_COLUMNS, REQUIRED_METRICS, aggregate_summaries
 from emgcore.report.stats import holm
+from tests.helpers.settings import classifier_params
 
 torch.set_num_threads(1)
 
 N_GESTURES, TRAIN_SUBJECTS, TEST_SUBJECTS, PER_CELL = 4, 6, 4, 10
-FAST = {name: {"epochs": 5} for name in ("ann", "cnn", "lstm")} | {"rf": {"n_estimators": 20}}
+PARAMS = classifier_params()  # config.yaml's
+FAST = classifier_params(**{name: {"epochs": 5} for name in ("ann", "cnn", "lstm")}, rf={"n_estimators": 20})
+KNN = PARAMS["knn"]
 
 
 def _split(subjects, rng):
@@ -49,7 +52,7 @@ def latents():
 
 @pytest.fixture(scope="module")
 def table(latents):
-    return evaluate_latents(latents, classifiers=("knn", "ann"), seed=0)
+    return evaluate_latents(latents, ("knn", "ann"), PARAMS, seed=0)
 
 
 def _mean_acc(table, classifier, code, task):
@@ -70,7 +73,7 @@ def test_pattern_codes_carry_gesture_and_subject_codes_carry_identity(table, cla
 
 
 def test_every_classifier_runs_end_to_end_with_sensible_shapes(latents):
-    table = evaluate_latents(latents, classifiers=CLASSIFIERS, seed=1, params=FAST)
+    table = evaluate_latents(latents, CLASSIFIERS, FAST, seed=1)
     assert list(table.columns) == list(TABLE_COLUMNS)
     assert len(table) == len(CLASSIFIERS) * 2 * 3 * TEST_SUBJECTS  # codes x tasks x subjects
     n_test = latents["p_test"].shape[0]
@@ -89,7 +92,7 @@ def test_every_classifier_runs_end_to_end_with_sensible_shapes(latents):
 @pytest.mark.parametrize("name", CLASSIFIERS)
 def test_fit_predict_is_deterministic_and_keeps_label_codes(latents, name):
     X, y = latents["p_train"], latents["gesture_train"] * 10 + 7  # arbitrary integer codes
-    params = FAST.get(name, {})
+    params = FAST[name]
     first = fit_predict(name, X, y, latents["p_test"], seed=3, **params)
     second = fit_predict(name, X, y, latents["p_test"], seed=3, **params)
     assert first.shape == (latents["p_test"].shape[0],)
@@ -102,13 +105,15 @@ def test_fit_predict_rejects_bad_input(latents):
     with pytest.raises(ValueError, match="unknown classifier"):
         fit_predict("xgb", X, y, X)
     with pytest.raises(ValueError, match="no parameters"):
-        fit_predict("knn", X, y, X, epochs=3)
+        fit_predict("knn", X, y, X, epochs=3, **KNN)
+    with pytest.raises(ValueError, match=r"needs the parameters \['n_neighbors'\]"):
+        fit_predict("knn", X, y, X)
     with pytest.raises(ValueError, match="code dims"):
-        fit_predict("knn", X, y, X[:, :3])
+        fit_predict("knn", X, y, X[:, :3], **KNN)
     with pytest.raises(ValueError, match="at least 2 classes"):
-        fit_predict("knn", X, np.zeros(len(y), dtype=int), X)
+        fit_predict("knn", X, np.zeros(len(y), dtype=int), X, **KNN)
     with pytest.raises(ValueError, match="entries"):
-        fit_predict("knn", X, y[:-1], X)
+        fit_predict("knn", X, y[:-1], X, **KNN)
 
 
 def test_identification_folds_split_every_subject_gesture_stratum_in_half():
@@ -152,7 +157,7 @@ def test_identity_tied_to_one_gesture_is_not_identity_across_gestures():
         lat[f"p_{split}"] = 6.0 * np.eye(8)[gesture] + offset + rng.normal(0.0, 0.1, (gesture.size, 8))
         lat[f"s_{split}"] = 3.0 * np.eye(12)[subject] + rng.normal(0.0, 0.5, (gesture.size, 12))
         lat[f"gesture_{split}"], lat[f"subject_{split}"], lat[f"trial_{split}"] = gesture, subject, trial
-    summary = summarise_latents(evaluate_latents(lat, classifiers=("knn",), seed=0)).set_index(["code", "task"])
+    summary = summarise_latents(evaluate_latents(lat, ("knn",), PARAMS, seed=0)).set_index(["code", "task"])
     chance = 1 / 3
     assert summary.loc[("p", "gesture"), "acc_mean"] > 0.9
     assert summary.loc[("p", "subject_within"), "acc_mean"] > 0.9  # the same gesture in another trial
@@ -160,14 +165,14 @@ def test_identity_tied_to_one_gesture_is_not_identity_across_gestures():
     assert summary.loc[("s", "subject"), "acc_mean"] > 0.9 and summary.loc[("s", "subject_within"), "acc_mean"] > 0.9
     one_gesture = {k: (v[lat["gesture_test"] == 0] if k.endswith("_test") else v) for k, v in lat.items()}
     with pytest.raises(ValueError, match="at least 2 gestures"):
-        evaluate_latents(one_gesture, classifiers=("knn",), tasks=("subject",))
+        evaluate_latents(one_gesture, ("knn",), PARAMS, seed=0, tasks=("subject",))
 
 
 def test_npz_path_and_dict_give_the_same_table(latents, tmp_path):
     path = tmp_path / "latents.npz"
     np.savez(path, **latents)
-    a = evaluate_latents(latents, classifiers=("knn",), seed=0, tasks=("gesture",))
-    b = evaluate_latents(path, classifiers=("knn",), seed=0, tasks=("gesture",))
+    a = evaluate_latents(latents, ("knn",), PARAMS, seed=0, tasks=("gesture",))
+    b = evaluate_latents(path, ("knn",), PARAMS, seed=0, tasks=("gesture",))
     pd.testing.assert_frame_equal(a, b)
 
 
@@ -183,7 +188,7 @@ def test_load_latents_reports_bad_archives(latents):
         load_latents("/nonexistent/latents.npz")
     one_subject = dict(latents, subject_test=np.zeros_like(latents["subject_test"]))
     with pytest.raises(ValueError, match="at least 2 held-out subjects"):
-        evaluate_latents(one_subject, classifiers=("knn",))
+        evaluate_latents(one_subject, ("knn",), PARAMS, seed=0)
 
 
 def test_summarise_latents_matches_the_per_subject_table(table):

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import torch
 
-from emgcore.disentangle.measures import MeasureDataset, build_measure_dataset
+from emgcore.disentangle.measures import build_measure_dataset
 from emgcore.disentangle.model import (
     DECODER_TYPES,
     Discriminator,
@@ -29,6 +29,7 @@ from emgcore.disentangle.triplets import (
     pattern_triplets,
     subject_triplets,
 )
+from emgcore.settings import SettingAdapted
 from tests.helpers.settings import disentangle_config
 
 torch.set_num_threads(1)
@@ -270,12 +271,23 @@ def test_split_and_export_latents(trained, tmp_path):
         split_by_protocol(ds, [3], 1, 3)
 
 
-def test_bad_config_and_infeasible_batches_raise():
+def test_bad_config_and_infeasible_batches_raise(tmp_path):
     with pytest.raises(ValueError, match="decoder_type"):
         model_config(decoder_type="pixelshuffle")
     with pytest.raises(ValueError, match="subjects_per_batch must be >= 2"):
         model_config(subjects_per_batch=1)
+    one = build_measure_dataset(synthetic_trials(n_subjects=1), RING, "rms")
+    with pytest.raises(ValueError, match=r"subjects_per_batch=3 cannot be met: the data has only 1 training subjects"):
+        train_disentangle(one, model_config(**SMALL), tmp_path / "never-written", progress=False)
+    assert not (tmp_path / "never-written").exists()
+
+
+def test_a_batch_setting_larger_than_the_data_is_clipped_and_recorded(tmp_path):
     ds = build_measure_dataset(synthetic_trials(n_subjects=2), RING, "rms")
-    with pytest.raises(ValueError, match="subjects_per_batch=3"):
-        train_disentangle(ds, model_config(**SMALL), "/nonexistent/never-written", progress=False)
-    assert isinstance(ds, MeasureDataset)
+    with pytest.warns(SettingAdapted, match="subjects_per_batch=3 does not fit the data \\(2 training subjects\\)"):
+        train_disentangle(ds, model_config(**{**SMALL, "epochs": 1}), tmp_path, progress=False)
+    saved = torch.load(tmp_path / "model.pt", weights_only=True)["config"]
+    assert saved["subjects_per_batch"] == 2
+    assert saved["adapted"] == {
+        "disentangle.model.subjects_per_batch": {"configured": 3, "used": 2, "why": "2 training subjects"}
+    }

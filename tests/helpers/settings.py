@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from emgcore.settings import RunningNormSettings, TrainingSettings, WindowSettings
+from emgcore.settings import TrainingSettings, WindowSettings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -27,12 +27,16 @@ def window_settings(**changes) -> WindowSettings:
     return WindowSettings.from_config({**default_config()["windows"], **changes})
 
 
-def running_norm_settings(**changes) -> RunningNormSettings:
-    return RunningNormSettings.from_config({**default_config()["running_norm"], **changes})
-
-
 def disentangle_config(seed: int = 0, **changes):
     """config.yaml's disentangle.model as a DisentangleConfig, with `changes` applied."""
     from emgcore.disentangle.train import DisentangleConfig
 
     return DisentangleConfig.from_config(default_config()["disentangle"]["model"], seed=seed).replace(**changes)
+
+
+def classifier_params(**changes) -> dict:
+    """config.yaml's disentangle.classifier_params, each classifier's entry updated by `changes[name]`."""
+    params = {name: dict(values) for name, values in default_config()["disentangle"]["classifier_params"].items()}
+    for name, update in changes.items():
+        params[name].update(update)
+    return params

@@ -104,15 +104,25 @@ def merged(base, overrides):
     return out
 
 
+OVERRIDES = "overrides.yaml"
+
+
 def workdir_with(tmp_path, overrides=None):
-    """A working directory holding config.yaml (the repo default merged with `overrides`)."""
-    cfg = merged(yaml.safe_load((REPO / "config.yaml").read_text()), overrides)
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    """A working directory holding the repo's config.yaml and `overrides` (given to Snakemake as a
+    --configfile by :func:`workflow_args`, so they win over presets/demo.yaml as a user's file would)."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "config.yaml").write_text((REPO / "config.yaml").read_text())
+    (tmp_path / OVERRIDES).write_text(yaml.safe_dump(dict(overrides or {})))
     return tmp_path
 
 
+def workflow_args(workdir):
+    """Snakefile, configfile of overrides and working directory for a snakemake command on `workdir`."""
+    return ["-s", str(REPO / "Snakefile"), "--configfile", str(Path(workdir) / OVERRIDES), "-d", str(workdir)]
+
+
 def snakemake(workdir, *args, timeout=600):
-    cmd = SNAKEMAKE + ["-s", str(REPO / "Snakefile"), "-d", str(workdir), *args]
+    cmd = SNAKEMAKE + workflow_args(workdir) + list(args)
     env = dict(os.environ, PYTHONPATH=str(REPO))
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
 

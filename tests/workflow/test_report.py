@@ -23,7 +23,7 @@ ALWAYS = {"Training curves", "Per-subject accuracy", "PCA of embeddings", "Disen
 #: outputs of the trimmed DAG that are flagged with report() in the rules
 FIGURES = [
     "results/figures/cross/mhcnn-base-raw-s0_training.png",
-    "results/figures/cross/mhcnn-base-raw-s0_raw_norm.png",
+    "results/figures/cross/mhcnn-base-raw-s0_per_subject.png",
     "results/figures/pca/mhcnn-base-raw-s0.png",
     "results/figures/disentangle/epn-rms-h3_4_heatmaps.png",
     "results/figures/disentangle/epn-wl-h3_4_correlation.png",

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 import torch
 
-from tests.helpers.workflow import REPO, SMALL, SNAKEMAKE, TARGET, workdir_with
+from tests.helpers.workflow import REPO, SMALL, SNAKEMAKE, TARGET, workdir_with, workflow_args
 
 RUN = "results/cross/mhcnn-base-raw-s0"
 
 
 def start(work, *extra):
-    cmd = SNAKEMAKE + ["-s", str(REPO / "Snakefile"), "-d", str(work), "--cores", "1", *extra, TARGET]
+    cmd = SNAKEMAKE + workflow_args(work) + ["--cores", "1", *extra, TARGET]
     env = dict(os.environ, PYTHONPATH=str(REPO))
     return subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True
@@ -46,7 +46,7 @@ def test_killed_training_resumes_to_identical_outputs(tmp_path):
     assert not (work / RUN / "model.pt").exists() or not (work / RUN / "epochs" / "epoch_003.pt").exists()
 
     blocked = subprocess.run(
-        SNAKEMAKE + ["-s", str(REPO / "Snakefile"), "-d", str(work), "-n", TARGET],
+        SNAKEMAKE + workflow_args(work) + ["-n", TARGET],
         capture_output=True,
         text=True,
         env=dict(os.environ, PYTHONPATH=str(REPO)),

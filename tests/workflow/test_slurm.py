@@ -18,7 +18,7 @@ import yaml
 
 from tests.helpers.slurm_cluster import SlurmCluster, SlurmUnavailable, install, missing_binaries
 from tests.helpers.system_packages import IN_CI, IS_ROOT
-from tests.helpers.workflow import REPO, SMALL, SNAKEMAKE, TARGET, workdir_with
+from tests.helpers.workflow import REPO, SMALL, SNAKEMAKE, TARGET, workdir_with, workflow_args
 
 PROFILE = REPO / "profiles" / "slurm"
 RUN_TIMEOUT = 1200  # seconds for the whole snakemake run; about 3 minutes on 2 cores
@@ -90,10 +90,7 @@ def test_small_dag_runs_through_sbatch_with_the_slurm_profile(slurm, tmp_path):
         "30",
         str(RUN_TIMEOUT),
         *SNAKEMAKE,
-        "-s",
-        str(REPO / "Snakefile"),
-        "-d",
-        str(work),
+        *workflow_args(work),
         "--profile",
         str(PROFILE),
         "--slurm-init-seconds-before-status-checks",
@@ -163,7 +160,7 @@ def test_small_dag_runs_through_sbatch_with_the_slurm_profile(slurm, tmp_path):
     results = pd.read_csv(work / TARGET)
     assert len(results) == 1 and results.run.tolist() == ["mhcnn-base-raw-s0"], results
     assert results.bal_acc_mean.between(0, 1).all() and results.n_subjects.gt(0).all()
-    for name in ("model.pt", "train_log.csv", "per_subject_raw_nonorm.csv", "summary_raw_nonorm.csv"):
+    for name in ("model.pt", "train_log.csv", "per_subject.csv", "summary.csv"):
         assert (work / "results/cross/mhcnn-base-raw-s0" / name).stat().st_size > 0, name
     print(
         f"\nSLURM run: {len(kind)} sbatch jobs in {wall:.0f} s; training job TresPerJob="

@@ -21,7 +21,6 @@ def test_dry_run_of_the_default_config(tmp_path):
         "window_index",
         "train_cross",
         "evaluate_cross",
-        "evaluate_tau",
         "aggregate",
         "stats",
         "tau_sweep",
@@ -35,9 +34,13 @@ def test_dry_run_of_the_default_config(tmp_path):
 @pytest.mark.parametrize(
     "target, present, absent",
     [
-        ("cross_models", ["lda-base-raw-s0", "transformer-base-raw-s0", "mhcnn_grl-grl-raw-s0"], ["mhcnn-trp-raw-s0"]),
-        ("cross_mhcnn", ["mhcnn-trp-raw-s0", "mhcnn-base-standard-s0", "tau_sweep"], ["lda-base-raw-s0"]),
-        ("pca", ["figures/pca/mhcnn-base-raw-s0.png"], ["lda-base-raw-s0", "mhcnn-trp-raw-s0"]),
+        (
+            "cross_models",
+            ["lda-base-standard-s0", "transformer-base-standard-s0", "mhcnn_grl-grl-standard-s0"],
+            ["mhcnn-trp-standard-s0"],
+        ),
+        ("cross_mhcnn", ["mhcnn-trp-standard-s0", "mhcnn-base-raw-s0", "tau_sweep"], ["lda-base-standard-s0"]),
+        ("pca", ["figures/pca/mhcnn-base-standard-s0.png"], ["lda-base-standard-s0", "mhcnn-trp-standard-s0"]),
     ],
 )
 def test_each_experiment_is_a_target_of_its_own(tmp_path, target, present, absent):
@@ -70,13 +73,16 @@ def test_epn612_without_data_dir_says_what_is_missing(tmp_path):
 
 
 def test_one_figure_needs_only_its_own_run(tmp_path):
-    target = "results/figures/cross/mhcnn-base-standard-s0_raw_nonorm.png"
+    target = "results/figures/cross/lda-base-standard-s0_per_subject.png"
     res = snakemake(workdir_with(tmp_path), "-n", target)
     assert res.returncode == 0, res.stderr
     out = res.stdout
-    assert "mhcnn-base-standard-s0" in out
-    assert "mhcnn-base-raw-s0" not in out and "aggregate" not in out
-    assert "windows/test_raw.npz" in out and "windows/test_segmented.npz" not in out
+    assert "lda-base-standard-s0" in out and "train_cross" in out and "evaluate_cross" in out
+    assert "mhcnn-base-standard-s0" not in out and "aggregate" not in out
+    # lda is evaluated on raw and standard test windows (cross_models): the other test variants are not built
+    assert "windows/test_raw.npz" in out and "windows/test_standard.npz" in out
+    assert "windows/test_segmented.npz" not in out and "windows/test_relabeled.npz" not in out
+    assert "windows/train_raw.npz" not in out  # trained on the standard windows only
 
 
 @pytest.mark.slow
@@ -112,8 +118,17 @@ def test_tiny_dag_end_to_end(tmp_path):
     assert ((metrics >= 0) & (metrics <= 1)).all().all()
     # splits of 4 + 3 users: train 1-4, val 5, test 6-7
     assert (results.n_subjects == 2).all()
-    per_subject = pd.read_csv(work / "results/cross/mhcnn-base-raw-s0/per_subject_raw_norm.csv")
-    assert per_subject.subject.tolist() == [5, 6]
+    per_subject = pd.read_csv(work / "results/cross/mhcnn-base-raw-s0/per_subject.csv")
+    normalised = per_subject[(per_subject.eval_variant == "raw") & (per_subject.norm == "norm")]
+    assert normalised[normalised.tau == 500].subject.tolist() == [5, 6]
+    # one evaluation job per run computed the tau sweep too; results.csv holds the configured tau only
+    assert sorted(per_subject[per_subject.eval_variant == "raw"].tau.fillna(-1).unique()) == [
+        -1,
+        100,
+        500,
+        float("inf"),
+    ]
+    assert set(results[results.norm == "norm"].tau) == {500}
     run = work / "results/cross/mhcnn-base-raw-s0"
     assert (run / "model.pt").stat().st_size > 0 and len(list((run / "epochs").glob("epoch_*.pt"))) == 2
     stats = pd.read_csv(work / "results/stats.csv")
@@ -126,7 +141,7 @@ def test_tiny_dag_end_to_end(tmp_path):
         "pca/mhcnn-base-raw-s0.png",
         "cross_mhcnn/losses_raw_standard_norm.png",
         "cross_models/models_raw_nonorm.png",
-        "cross/mhcnn-base-standard-s0_relabeled_nonorm.png",
+        "cross/mhcnn-base-standard-s0_per_subject.png",
         "cross/lda-base-raw-s0_training.png",
     ]:
         assert (work / "results/figures" / fig).stat().st_size > 0, fig

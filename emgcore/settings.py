@@ -88,6 +88,7 @@ class TrainingSettings:
     data_on_device: bool
     nproc: int
     features: tuple[str, ...]
+    feature_params: Mapping[str, float] = field(hash=False)
     feature_sample: int
     lda_max_windows: int
     users_per_class_sampler: UsersPerClass
@@ -139,6 +140,7 @@ class TrainingSettings:
             convert={
                 "features": lambda f: (f,) if isinstance(f, str) else tuple(f),
                 "users_per_class_sampler": lambda m: from_mapping(UsersPerClass, m, "training.users_per_class_sampler"),
+                "feature_params": lambda m: dict(m or {}),
                 "loss_params": lambda m: {k: dict(v) for k, v in (m or {}).items()},
                 "model_params": lambda m: {k: dict(v) for k, v in (m or {}).items()},
             },

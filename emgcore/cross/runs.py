@@ -9,6 +9,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -40,11 +41,26 @@ from emgcore.settings import TrainingSettings, fit_to_data
 FEATURE_MODELS = {"mlp": "window", "lstm_hcf": "subwindow", "cnn_hcf": "subwindow", "lda": "window"}
 
 
-def model_view(dataset, model_name: str, features):
-    """The dataset as the model sees it: raw windows, or hand-crafted features computed per batch."""
+def model_view(dataset, model_name: str, features: FeatureSpec | None, device=None):
+    """The dataset as the model sees it: raw windows, or hand-crafted features computed per batch
+    (natively, on `device`: the training device; None computes them where the windows are)."""
     if model_name not in FEATURE_MODELS:
         return dataset
-    return FeatureWindowDataset(dataset, features, mode=FEATURE_MODELS[model_name])
+    if features is None:
+        raise ValueError(f"model {model_name!r} reads hand-crafted features: give their names and parameters")
+    return FeatureWindowDataset(dataset, features.names, FEATURE_MODELS[model_name], features.params, device=device)
+
+
+@dataclasses.dataclass(frozen=True)
+class FeatureSpec:
+    """The hand-crafted features a run reads: names (libemg order) and their parameters."""
+
+    names: tuple[str, ...]
+    params: Mapping[str, float] = dataclasses.field(hash=False)
+
+    @classmethod
+    def of(cls, training: TrainingSettings) -> FeatureSpec:
+        return cls(tuple(training.features), dict(training.feature_params))
 
 
 def _scaler_sample(dataset, n: int, seed: int):
@@ -52,7 +68,7 @@ def _scaler_sample(dataset, n: int, seed: int):
     rng = np.random.default_rng(seed)
     idx = np.sort(rng.choice(len(dataset), size=min(n, len(dataset)), replace=False))
     chunks = [dataset.__getitems__(idx[i : i + 8192].tolist()) for i in range(0, len(idx), 8192)]
-    return (torch.cat([c[0] for c in chunks]).numpy(), torch.cat([c[1] for c in chunks]).numpy())
+    return (torch.cat([c[0] for c in chunks]).cpu().numpy(), torch.cat([c[1] for c in chunks]).numpy())
 
 
 def _build(model_name: str, train_view, training: TrainingSettings, seed: int, subjects, window: int):
@@ -154,8 +170,9 @@ def train_cross_run(
 ) -> TrainResult:
     """Train `run` (model x loss x training variant x seed) on a train/val window index pair into `out_dir`.
 
-    Feature models (mlp, lstm_hcf, cnn_hcf, lda) get libemg features of the same windows; the
-    run's identity and feature list are saved in `run.json` beside `model.pt`. LDA is fitted in
+    Feature models (mlp, lstm_hcf, cnn_hcf, lda) get hand-crafted features of the same windows
+    (native, libemg's definitions, on the training device); the run's identity and its features
+    with their parameters are saved in `run.json` beside `model.pt`. LDA is fitted in
     closed form.
     """
     model_name, loss_name, seed = run.model, run.loss, int(run.seed)
@@ -171,15 +188,17 @@ def train_cross_run(
     train_index_ = load_window_index(train_index)
     train_ds = WindowDataset.from_store(train_index_, store_dir)
     val_ds = WindowDataset.from_store(load_window_index(val_index), store_dir)
-    train_view = model_view(train_ds, model_name, training.features)
-    val_view = model_view(val_ds, model_name, training.features)
+    # features on the training device, unless loader worker processes compute them (on their CPU)
+    feature_device = training.device if training.num_workers == 0 else "cpu"
+    train_view = model_view(train_ds, model_name, FeatureSpec.of(training), feature_device)
+    val_view = model_view(val_ds, model_name, FeatureSpec.of(training), feature_device)
     training, adapted = fit_training_to_data(training, loss_name, train_index_)
     out_dir = Path(out_dir)
     info = run.as_dict()
     if adapted:
         info["adapted"] = adapted
     if model_name in FEATURE_MODELS:
-        info.update(features=list(train_view.features), feature_mode=train_view.mode)
+        info.update(features=list(train_view.features), feature_params=train_view.params, feature_mode=train_view.mode)
     if rank_and_world()[0] == 0:  # under torchrun only rank 0 writes
         write_text_atomic(out_dir / layout.RUN_INFO, json.dumps(info, indent=1))
     seed_everything(seed)
@@ -245,9 +264,18 @@ def fit_lda_run(train_view, val_view, out_dir: Path, training: TrainingSettings,
     )
 
 
-def run_features(model_path: str | Path):
-    """The feature list a run was trained on, from its run.json (None for raw-window models, or a
+def run_features(model_path: str | Path) -> FeatureSpec | None:
+    """The features a run was trained on, from its run.json (None for raw-window models, or a
     checkpoint saved on its own, without a run folder)."""
-    if not (Path(model_path).parent / layout.RUN_INFO).is_file():
+    run_dir = Path(model_path).parent
+    if not (run_dir / layout.RUN_INFO).is_file():
         return None
-    return layout.read_run_info(Path(model_path).parent).get("features")
+    info = layout.read_run_info(run_dir)
+    if info.get("features") is None:
+        return None
+    if "feature_params" not in info:
+        raise ValueError(
+            f"{run_dir / layout.RUN_INFO}: 'features' without 'feature_params' (trained before the native "
+            "features); retrain the run"
+        )
+    return FeatureSpec(tuple(info["features"]), dict(info["feature_params"]))

@@ -1,12 +1,22 @@
-"""A libemg `Dataset` over the per-user store, so libemg's own tools (windows, features) apply."""
+"""A libemg `Dataset` over the per-user store, so libemg's own tools (windows, features) apply.
+
+Needs the optional extra: ``pip install ".[libemg]"`` (libemg 2.0.3 holds numpy below 2, so
+CPython 3.12 at most); nothing else in emgcore imports libemg.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-from libemg._datasets.dataset import Dataset
-from libemg.data_handler import OfflineDataHandler
+
+try:
+    from libemg._datasets.dataset import Dataset
+    from libemg.data_handler import OfflineDataHandler
+except ImportError as err:  # the optional extra is not installed
+    raise ImportError(
+        'emgcore.data.libemg_dataset needs libemg: pip install ".[libemg]" (an environment with numpy<2)'
+    ) from err
 
 from emgcore.data.ingest import read_manifest
 from emgcore.data.labels import FS_HZ, GESTURES, N_CHANNELS, PINCH

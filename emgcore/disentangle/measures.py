@@ -23,8 +23,9 @@ with empty cells (``channel_map == -1``) set to 0. ``MEASURES``:
               averaged into ``n_freq`` contiguous bands of (nearly) equal width.
 ``rms``       ``sqrt(mean x^2)`` (1 plane).
 ``wl``        waveform length ``sum_k |x[k+1] - x[k]|`` (1 plane).
-``td``        libemg time-domain features (``td_features``, Hudgins' MAV, ZC, SSC, WL by default)
-              through ``emgcore.features.window_features``; one plane per feature.
+``td``        time-domain features (``td_features``, Hudgins' MAV, ZC, SSC, WL by default) with
+              libemg's definitions, computed natively by ``emgcore.features.window_features``;
+              one plane per feature.
 ``stft_td``   the ``stft`` planes followed by the ``td`` planes.
 
 libemg's SSC default threshold 0.0 also counts samples with an equal neighbour; the ``td``
@@ -53,7 +54,7 @@ if TYPE_CHECKING:  # the recordings module is only needed for type hints
 
 MEASURES = ("raw", "envelope", "stft", "rms", "wl", "td", "stft_td")
 TD_FEATURES = ("MAV", "ZC", "SSC", "WL")
-#: SSC threshold given to libemg: strictly positive, so equal neighbours are not slope changes.
+#: SSC threshold of the td measure: strictly positive, so equal neighbours are not slope changes.
 SSC_THRESHOLD = float(np.finfo(np.float32).tiny)
 #: samples (windows x channels x length) per measure computation: bounds the float64 copies and
 #: the STFT to tens of MB (32 Hyser windows of 256 channels x 512 samples at a time)
@@ -71,7 +72,7 @@ class MeasureParams:
     n_freq: int = 8
     stft_nperseg: int | None = None  # None: max(2 * n_freq, window // 4) samples
     td_features: tuple[str, ...] = TD_FEATURES
-    td_params: dict | None = None  # extra libemg parameters, e.g. {"WAMP_threshold": 0.01}
+    td_params: dict | None = None  # extra feature parameters (libemg names), e.g. {"WAMP_threshold": 0.01}
 
     def __post_init__(self) -> None:
         problems = []
@@ -87,8 +88,8 @@ class MeasureParams:
             raise ValueError("invalid MeasureParams: " + "; ".join(problems))
         if isinstance(self.td_features, str) or not len(self.td_features):
             raise ValueError(
-                f"td_features must be a non-empty sequence of libemg names, got {self.td_features!r}"
-            )  # names are checked by libemg when used
+                f"td_features must be a non-empty sequence of feature names, got {self.td_features!r}"
+            )  # names are checked when used
         object.__setattr__(self, "td_features", tuple(str(f) for f in self.td_features))
 
 
@@ -212,9 +213,9 @@ def measure_values(windows: np.ndarray, measure: str, fs: float, params: Measure
     elif measure == "wl":
         out = np.abs(np.diff(x, axis=-1)).sum(axis=-1, keepdims=True)
     elif measure == "td":
-        libemg_params = {"SSC_threshold": SSC_THRESHOLD, **(params.td_params or {})}
-        feats = window_features(windows, list(params.td_features), libemg_params)  # (N, F*C)
-        return feats.reshape(n, -1, channels).astype(np.float32)  # libemg is feature-major
+        feature_params = {"SSC_threshold": SSC_THRESHOLD, **(params.td_params or {})}
+        feats = window_features(windows, list(params.td_features), feature_params).numpy()  # (N, F*C)
+        return feats.reshape(n, -1, channels).astype(np.float32)  # feature-major, as libemg
     elif measure == "stft_td":
         return np.concatenate(
             [measure_values(windows, "stft", fs, params), measure_values(windows, "td", fs, params)], axis=1

@@ -61,10 +61,13 @@ class FeatureWindowDataset(Dataset):
 
     Wraps a dataset whose ``__getitems__`` gives ``(x (B, C, W), y, subject)`` and returns
     ``(features, y, subject)``: (B, D) for ``mode='window'`` or (B, n_sub, D) for ``'subwindow'``.
-    Features are never stored for every window, so memory stays that of the int8 windows.
+    Features are never stored for every window, so memory stays that of the int8 windows; they are
+    computed natively (:mod:`emgcore.features.native`) on ``device``, the training device.
     """
 
-    def __init__(self, windows: Dataset, features=None, mode: str = "window", params=None, n_sub: int = N_SUBWINDOWS):
+    def __init__(
+        self, windows: Dataset, features, mode: str = "window", params=None, n_sub: int = N_SUBWINDOWS, device=None
+    ):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         self.windows = windows
@@ -72,15 +75,15 @@ class FeatureWindowDataset(Dataset):
         self.params = resolve_params(params)
         self.mode = mode
         self.n_sub = n_sub
+        self.device = device  # where the features are computed (the training device; None: where x is)
 
     def __len__(self) -> int:
         return len(self.windows)
 
     def _features(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.numpy()
         if self.mode == "window":
-            return torch.from_numpy(window_features(x, self.features, self.params))
-        return torch.from_numpy(subwindow_features(x, self.features, self.n_sub, self.params))
+            return window_features(x, self.features, self.params, self.device)
+        return subwindow_features(x, self.features, self.n_sub, self.params, self.device)
 
     def __getitems__(self, indices):
         x, y, subject = self.windows.__getitems__(indices)

@@ -1,174 +1,71 @@
-"""Hand-crafted EMG features through libemg's FeatureExtractor, per window or per sub-window.
+"""Hand-crafted EMG features of window batches, per window or per sub-window, computed natively.
 
-Windows arrive as ``(N, C, W)`` arrays in raw int8 ADC units (what ``WindowDataset`` yields) and
-are handed to libemg as float32 in those same units, so amplitude features (MAV, WL, RMS, ...)
-are in ADC units and any threshold passed in ``params`` is too. Notes on libemg's definitions:
+The pipeline's entry to :mod:`emgcore.features.native` (libemg 2.0.3's definitions, batched in
+torch on the CPU or the training device). Windows arrive as ``(N, C, W)`` int8 ADC units (what
+``WindowDataset`` yields), so amplitude features (MAV, WL, RMS, ...) are in ADC units and so is
+every threshold given in ``params``. libemg's defaults are meant for volts and 1000 Hz; the
+pipeline's values (config.yaml ``training.feature_params``) adapt them to the Myo:
 
-* ``ZC`` counts strict sign flips between consecutive samples (``diff(sign(x)) == +-2``), with no
-  amplitude threshold; a crossing that passes through an exact 0 sample is not counted.
-* ``SSC`` counts samples with ``(x[k]-x[k-1]) * (x[k]-x[k+1]) >= SSC_threshold``. libemg's
-  default threshold 0.0 also counts every sample with an equal neighbour, which int8 data has
-  plenty of, so ``DEFAULT_PARAMS`` sets 1.0 (ADC units squared): with integer samples that
-  counts exactly the strict local extrema, Hudgins' slope sign change.
-* Threshold defaults such as ``WAMP_threshold=2e-3`` are meant for volts; in ADC units pass a
-  threshold explicitly. Frequency features get the Myo's 200 Hz (libemg assumes 1000 Hz).
+* ``SSC_threshold: 1.0`` (ADC units squared). libemg's 0.0 also counts every sample with an equal
+  neighbour, which int8 data has plenty of; with integer samples 1.0 counts exactly the strict
+  local extrema, Hudgins' slope sign change.
+* ``*_fs: 200``: the Myo's sampling rate for DFTR and the wavelet features.
 
-libemg lays the output out feature-major: column ``j`` is feature ``j // C`` of channel
-``j % C`` for single-valued features (multi-valued ones such as AR take several blocks).
+The output is feature-major as in libemg: column ``j`` of a block of scalar features is feature
+``j // C`` of channel ``j % C`` (``native.feature_names`` names every column).
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping, Sequence
 
-import numpy as np
 import torch
 
-#: Hudgins' time-domain set (libemg group 'HTD'): the default hand-crafted features.
-DEFAULT_FEATURES = ("MAV", "ZC", "SSC", "WL")
-#: Myo armband sampling rate (Hz), given to libemg's frequency features instead of their 1000 Hz.
-SAMPLING_RATE = 200
-FS_FEATURES = ("MDF", "MNF", "SM", "DFTR", "WENG", "WV", "WWL", "WENT")
-#: libemg keyword arguments (``{FEATURE}_{param}``) used unless a caller passes its own.
-DEFAULT_PARAMS: dict[str, object] = {
-    "SSC_threshold": 1.0,
-    **{f"{feature}_fs": SAMPLING_RATE for feature in FS_FEATURES},
-}
+from emgcore.features import native
+
 N_SUBWINDOWS = 4
 MODES = ("window", "subwindow")
 
-_EXTRACTOR = None
 
-
-def _extractor():
-    """The shared libemg FeatureExtractor (imported lazily: libemg pulls in heavy modules)."""
-    global _EXTRACTOR
-    if _EXTRACTOR is None:
-        from libemg.feature_extractor import FeatureExtractor
-
-        _EXTRACTOR = FeatureExtractor()
-    return _EXTRACTOR
-
-
-def resolve_features(features: str | Sequence[str] | None = None) -> list[str]:
-    """Feature names to extract: a libemg group ('HTD'), one feature name, or a list of names.
-
-    None gives ``DEFAULT_FEATURES``. Unknown names raise ValueError (libemg itself would skip
-    them silently and return fewer columns).
-    """
-    extractor = _extractor()
-    if features is None:
-        features = DEFAULT_FEATURES
-    if isinstance(features, str):
-        groups = extractor.get_feature_groups()
-        features = groups[features] if features in groups else [features]
-    names = [str(f) for f in features]
-    if not names:
-        raise ValueError("the feature list is empty")
-    known = extractor.get_feature_list()
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise ValueError(
-            f"unknown libemg features {unknown}; known features: {', '.join(known)}; "
-            f"groups: {', '.join(extractor.get_feature_groups())}"
-        )
-    if len(set(names)) != len(names):
-        raise ValueError(f"duplicate features in {names}")
+def resolve_features(features: str | Sequence[str]) -> list[str]:
+    """Feature names: a group ('HTD'), one feature name, or a list of names and groups; unknown
+    names raise ValueError listing the supported ones."""
+    names = native.resolve_names(features)
+    if not isinstance(features, str) and len(set(features)) != len(list(features)):
+        raise ValueError(f"duplicate features in {list(features)}")
     return names
 
 
-def resolve_params(params: Mapping[str, object] | None = None) -> dict[str, object]:
-    """libemg feature parameters (``{FEATURE}_{name}``), checked and typed: ``DEFAULT_PARAMS`` if None.
-
-    Each key must be a keyword of that libemg feature (unknown ones raise instead of being
-    ignored); values are converted to the type of libemg's default, because libemg asserts
-    ``type(x) == float`` / ``int`` (so 1 -> 1.0 for thresholds, 200.0 -> 200 for orders).
-    A given mapping replaces the defaults; use ``{**DEFAULT_PARAMS, key: value}`` to change one.
-    """
-    params = DEFAULT_PARAMS if params is None else params
-    extractor = _extractor()
-    known = extractor.get_feature_list()
-    out: dict[str, object] = {}
-    for key, value in params.items():
-        key = str(key)
-        feature = key.partition("_")[0]
-        if feature not in known:
-            raise ValueError(f"libemg parameter {key!r} does not start with a known feature name")
-        keywords = inspect.signature(getattr(extractor, f"get{feature}feat")).parameters
-        if key not in keywords or key == "windows":
-            options = [k for k in keywords if k != "windows"] or "none"
-            raise ValueError(f"libemg feature {feature} has no parameter {key!r}; its parameters: {options}")
-        value = value.item() if isinstance(value, np.generic) else value
-        default = keywords[key].default
-        if isinstance(default, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
-            value = float(value)
-        elif isinstance(default, int) and isinstance(value, float):
-            if not value.is_integer():
-                raise ValueError(f"libemg parameter {key} must be an integer, got {value}")
-            value = int(value)
-        out[key] = value
-    return out
+def resolve_params(params: Mapping[str, object] | None) -> dict[str, float]:
+    """Feature parameters (``{FEATURE}_{name}``) checked against the supported ones; None is none."""
+    params = {str(k): v for k, v in (params or {}).items()}
+    native.resolve_params(native.FEATURES, params)  # unknown keys and non-numbers raise, naming the key
+    return params
 
 
-def _as_windows(windows) -> np.ndarray:
-    """``windows`` (array or tensor, (N, C, W)) as float32 numpy in raw units; bad shapes raise."""
-    if isinstance(windows, torch.Tensor):
-        windows = windows.detach().cpu().numpy()
-    windows = np.asarray(windows)
-    if windows.ndim != 3:
-        raise ValueError(f"windows must be a (N, channels, samples) array, got shape {windows.shape}")
-    if not (np.issubdtype(windows.dtype, np.integer) or np.issubdtype(windows.dtype, np.floating)):
-        raise ValueError(f"windows must hold numbers, got dtype {windows.dtype}")
-    if windows.shape[2] < 3:
-        raise ValueError(f"windows need at least 3 samples for libemg features, got {windows.shape[2]}")
-    return np.ascontiguousarray(windows, dtype=np.float32)
+def window_features(windows, features, params: Mapping | None = None, device=None) -> torch.Tensor:
+    """One feature vector per window of (N, C, W) int8 or float windows (array or tensor; bad shapes,
+    NaN and unknown names raise): float32 (N, D) on `device` (default: the windows' device)."""
+    return _finite(native.extract(windows, resolve_features(features), resolve_params(params), device=device))
 
 
-def _extract(windows: np.ndarray, names: list[str], params: dict) -> np.ndarray:
-    """libemg features of float32 windows (N, C, L) as float32 (N, D); non-finite values raise.
-
-    libemg is called once per feature with only that feature's parameters: its own filter
-    matches parameter names by substring, so e.g. 'WWL_fs' would be passed to WL and crash.
-    The blocks are concatenated in order, which is exactly libemg's own layout.
-    """
-    n = windows.shape[0]
-    if n == 0:
-        probe = _extract(np.zeros((1,) + windows.shape[1:], np.float32), names, params)
-        return np.empty((0, probe.shape[1]), np.float32)
-    extractor = _extractor()
-    blocks = []
-    for name in names:
-        own = {k: v for k, v in params.items() if k.partition("_")[0] == name}
-        block = extractor.extract_features([name], windows, feature_dic=own, array=True)
-        block = np.asarray(block, dtype=np.float32).reshape(n, -1)
-        if not np.isfinite(block).all():
-            raise ValueError(
-                f"libemg feature {name} returned non-finite values (e.g. a statistic of a "
-                f"constant window); choose other features"
-            )
-        blocks.append(block)
-    return np.concatenate(blocks, axis=1)
-
-
-def window_features(windows, features=None, params: Mapping | None = None) -> np.ndarray:
-    """One feature vector per window: float32 (N, D), D = C * len(features) for scalar features."""
-    return _extract(_as_windows(windows), resolve_features(features), resolve_params(params))
-
-
-def subwindow_features(windows, features=None, n_sub: int = N_SUBWINDOWS, params: Mapping | None = None) -> np.ndarray:
+def subwindow_features(
+    windows, features, n_sub: int = N_SUBWINDOWS, params: Mapping | None = None, device=None
+) -> torch.Tensor:
     """Features of ``n_sub`` consecutive equal sub-windows of each window: float32 (N, n_sub, D).
 
     A 40-sample window with n_sub=4 gives four 10-sample slices, so each window becomes a short
     sequence of feature vectors for the sequence models (LSTM_HCF, CNN_HCF).
     """
-    windows = _as_windows(windows)
-    n, channels, length = windows.shape
-    if n_sub < 1 or length % n_sub:
-        raise ValueError(f"window of {length} samples cannot be split into n_sub={n_sub} equal parts")
-    sub = length // n_sub
-    if sub < 3:
-        raise ValueError(f"sub-windows of {sub} samples are too short for libemg features (need 3)")
-    pieces = windows.reshape(n, channels, n_sub, sub).transpose(0, 2, 1, 3).reshape(n * n_sub, channels, sub)
-    feats = _extract(np.ascontiguousarray(pieces), resolve_features(features), resolve_params(params))
-    return feats.reshape(n, n_sub, -1)
+    names = resolve_features(features)
+    return _finite(native.extract(windows, names, resolve_params(params), device=device, subwindows=n_sub))
+
+
+def _finite(features: torch.Tensor) -> torch.Tensor:
+    """`features`, or ValueError when a value is NaN or infinite (e.g. COR of a constant window):
+    a model must not train on them silently."""
+    if not bool(torch.isfinite(features).all()):
+        raise ValueError(
+            "features returned non-finite values (e.g. a statistic of a constant window); choose other features"
+        )
+    return features

@@ -168,7 +168,7 @@ def test_num_workers_reach_the_training_loader_and_runs_stay_reproducible(tiny):
 
 
 def test_data_on_device_cuts_training_batches_there_and_refuses_what_it_cannot_serve(tiny):
-    from emgcore.cross.runs import _train_loader, model_view
+    from emgcore.cross.runs import FeatureSpec, _train_loader, model_view
     from emgcore.preprocess.device_batches import DeviceWindowBatches
     from emgcore.preprocess.window_dataset import WindowDataset
     from emgcore.preprocess.window_index import load_window_index
@@ -180,7 +180,7 @@ def test_data_on_device_cuts_training_batches_there_and_refuses_what_it_cannot_s
     assert isinstance(batches, DeviceWindowBatches) and batches.batch_size == 64 and batches.n == len(view)
     for why, loss, source, extra in (
         ("users-per-class", "trp", view, {}),
-        ("reads features", "base", model_view(view, "mlp", None), {}),
+        ("reads features", "base", model_view(view, "mlp", FeatureSpec.of(training)), {}),
         ("num_workers is 2", "base", view, {"num_workers": 2}),
     ):
         with pytest.raises(ValueError, match=f"data_on_device.*{why}"):

@@ -1,12 +1,14 @@
 """The store seen through libemg: its own parse_windows and FeatureExtractor are the client."""
 
 import numpy as np
-from libemg.feature_extractor import FeatureExtractor
+import pytest
 
-from emgcore.data.ingest import ingest_epn612
-from emgcore.data.libemg_dataset import EPN612Store
-from emgcore.data.store import read_user_store, store_filename
-from tests.helpers.epn_json import make_user, write_json
+FeatureExtractor = pytest.importorskip("libemg.feature_extractor", reason="libemg extra not installed").FeatureExtractor
+
+from emgcore.data.ingest import ingest_epn612  # noqa: E402
+from emgcore.data.libemg_dataset import EPN612Store  # noqa: E402
+from emgcore.data.store import read_user_store, store_filename  # noqa: E402
+from tests.helpers.epn_json import make_user, write_json  # noqa: E402
 
 
 def test_prepare_data_feeds_libemg_windows_and_features(tmp_path):

@@ -1,100 +1,95 @@
-"""Hand-crafted features through libemg: parity, definitions in ADC units, sub-windows, parameters."""
+"""The pipeline's feature entry (emgcore.features.extraction): definitions in ADC units with the
+config's parameters, sub-windows, devices, and clear errors. Parity with libemg itself is in
+test_native_reference.py (committed vectors) and test_native_live_parity.py (libemg installed)."""
 
 import numpy as np
 import pytest
 import torch
-from libemg.feature_extractor import FeatureExtractor
 
-from emgcore.features.extraction import (
-    DEFAULT_FEATURES,
-    DEFAULT_PARAMS,
-    resolve_features,
-    subwindow_features,
-    window_features,
-)
+from emgcore.features.extraction import resolve_features, resolve_params, subwindow_features, window_features
+from tests.helpers.settings import default_config
 
 torch.set_num_threads(1)
 W = 40
+PIPELINE = default_config()["training"]["feature_params"]  # config.yaml: SSC 1.0, fs 200
+HTD = ["MAV", "ZC", "SSC", "WL"]
 
 
 def random_windows(n=50, seed=0):
     return np.random.default_rng(seed).integers(-128, 128, size=(n, 8, W), dtype=np.int8)
 
 
-def test_window_features_equal_libemg_on_the_same_windows():
-    windows = random_windows()
-    ours = window_features(windows)  # int8 in, converted to float before libemg (no overflow)
-    theirs = FeatureExtractor().extract_features(
-        list(DEFAULT_FEATURES),
-        windows.astype(np.float64),
-        feature_dic={"SSC_threshold": DEFAULT_PARAMS["SSC_threshold"]},
-        array=True,
-    )
-    assert ours.dtype == np.float32 and ours.shape == (50, 8 * len(DEFAULT_FEATURES))
-    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
-    # tensors and int8 arrays give the same features
-    np.testing.assert_array_equal(window_features(torch.from_numpy(windows).float()), ours)
-
-
-def test_mav_and_wl_by_hand_in_adc_units():
+def test_mav_and_wl_by_hand_in_adc_units_from_int8_arrays_and_tensors():
     windows = random_windows(seed=3)
-    feats = window_features(windows, ["MAV", "WL"])
+    feats = window_features(windows, ["MAV", "WL"], PIPELINE)
+    assert feats.dtype == torch.float32 and feats.shape == (50, 16)
     x = windows.astype(np.float64)
     np.testing.assert_allclose(feats[:, :8], np.abs(x).mean(axis=2), rtol=1e-6)
     np.testing.assert_allclose(feats[:, 8:], np.abs(np.diff(x, axis=2)).sum(axis=2), rtol=1e-6)
+    same = window_features(torch.from_numpy(windows).float(), ["MAV", "WL"], PIPELINE)
+    torch.testing.assert_close(same, feats, rtol=1e-6, atol=0)
 
 
-def test_ssc_counts_strict_extrema_and_zc_strict_sign_flips():
+def test_ssc_counts_strict_extrema_with_the_pipeline_threshold_and_zc_strict_sign_flips():
     w = np.zeros((1, 8, 6), np.int8)
-    w[0, 0] = [0, 0, 0, 0, 0, 0]  # flat: libemg's default threshold 0.0 would count 4
+    w[0, 0] = [0, 0, 0, 0, 0, 0]  # flat: libemg's default threshold 0.0 counts 4
     w[0, 1] = [0, 2, 0, 2, 0, 2]  # four strict extrema, ZC 0 (no sign flips)
     w[0, 2] = [3, -3, 3, -3, 3, -3]  # five sign flips
-    feats = window_features(w, ["SSC", "ZC"])
+    feats = window_features(w, ["SSC", "ZC"], PIPELINE)
     assert feats[0, :3].tolist() == [0, 4, 4]
     assert feats[0, 8:11].tolist() == [0, 0, 5]
-    assert window_features(w, ["SSC"], params={"SSC_threshold": 0.0})[0, 0] == 4
+    assert window_features(w, ["SSC"], {"SSC_threshold": 0.0})[0, 0] == 4
+    assert window_features(w, ["SSC"], None)[0, 0] == 4  # no parameters: libemg's defaults
 
 
 def test_subwindow_k_equals_features_of_kth_slice():
     windows = random_windows(n=20, seed=4)
-    seq = subwindow_features(windows, "HTD", n_sub=4)
+    seq = subwindow_features(windows, "HTD", n_sub=4, params=PIPELINE)
     assert seq.shape == (20, 4, 32)
     for k in range(4):
-        np.testing.assert_array_equal(seq[:, k], window_features(windows[:, :, 10 * k : 10 * (k + 1)]))
+        np.testing.assert_array_equal(seq[:, k], window_features(windows[:, :, 10 * k : 10 * (k + 1)], HTD, PIPELINE))
+
+
+def test_sampling_rate_parameters_reach_their_feature_only():
+    """libemg hands 'WWL_fs' to WL as well (its keys match by substring) and crashes; natively each
+    parameter reaches its own feature, and the Myo's 200 Hz changes the DFTR bands."""
+    windows = random_windows(n=6, seed=5)
+    feats = window_features(windows, ["WL", "DFTR"], PIPELINE)
+    assert feats.shape == (6, 8 + 8)  # one DFTR band (20-92 Hz) lies below 100 Hz (6 bands at 1000 Hz)
+    assert window_features(windows, ["DFTR"], None).shape == (6, 48)
+    np.testing.assert_array_equal(feats[:, :8], window_features(windows, ["WL"], None))
+
+
+def test_features_on_the_requested_device():
+    windows = random_windows(n=4)
+    feats = window_features(windows, HTD, PIPELINE, device="cpu")
+    assert feats.device.type == "cpu"
+    if torch.cuda.is_available():
+        gpu = window_features(windows, HTD, PIPELINE, device="cuda")
+        assert gpu.device.type == "cuda"
+        torch.testing.assert_close(gpu.cpu(), feats, rtol=1e-5, atol=1e-5)
 
 
 def test_bad_inputs_raise_clearly():
-    with pytest.raises(ValueError, match="unknown libemg features"):
-        window_features(random_windows(2), ["MAV", "NOPE"])
-    with pytest.raises(ValueError, match=r"\(N, channels, samples\)"):
-        window_features(np.zeros((8, 40)))
-    with pytest.raises(ValueError, match="n_sub=3"):
-        subwindow_features(random_windows(2), n_sub=3)
+    with pytest.raises(ValueError, match="unsupported feature or group 'NOPE'.*supported features: MAV"):
+        window_features(random_windows(2), ["MAV", "NOPE"], PIPELINE)
+    with pytest.raises(ValueError, match=r"shape \(N, C, W\)"):
+        window_features(np.zeros((8, 40)), HTD, PIPELINE)
+    with pytest.raises(ValueError, match="not divisible by subwindows=3"):
+        subwindow_features(random_windows(2), HTD, n_sub=3, params=PIPELINE)
     with pytest.raises(ValueError, match="non-finite"):
-        window_features(np.zeros((2, 8, 40)), ["SKEW"])  # skewness of a constant window
-    assert resolve_features("HTD") == ["MAV", "ZC", "SSC", "WL"]
+        window_features(np.zeros((2, 8, 40)), ["COR"], PIPELINE)  # correlation of constant windows
+    with pytest.raises(ValueError, match="NaN"):
+        window_features(np.full((2, 8, 40), np.nan), HTD, PIPELINE)
+    with pytest.raises(ValueError, match="duplicate"):
+        resolve_features(["MAV", "MAV"])
+    assert resolve_features("HTD") == HTD
 
 
-def test_params_are_checked_typed_and_routed_per_feature():
-    from emgcore.features.extraction import resolve_params
-
-    assert resolve_params({"SSC_threshold": 2, "AR_order": 3.0}) == {"SSC_threshold": 2.0, "AR_order": 3}
-    assert type(resolve_params({"SSC_threshold": np.float64(2)})["SSC_threshold"]) is float
-    with pytest.raises(ValueError, match="no parameter 'SSC_thresh'"):
+def test_params_are_checked_by_name():
+    assert resolve_params(PIPELINE) == PIPELINE
+    assert resolve_params(None) == {}
+    with pytest.raises(ValueError, match="unknown parameter 'SSC_thresh'"):
         resolve_params({"SSC_thresh": 1.0})
-    with pytest.raises(ValueError, match="known feature"):
-        resolve_params({"FOO_bar": 1})
-    fs_keys = {k for k in DEFAULT_PARAMS if k.endswith("_fs")}
-    libemg_fs = {
-        f"{f}_fs"
-        for f in FeatureExtractor().get_feature_list()
-        if f"{f}_fs" in getattr(FeatureExtractor, f"get{f}feat").__code__.co_varnames
-    }
-    assert fs_keys == libemg_fs and {DEFAULT_PARAMS[k] for k in fs_keys} == {200}
-    # libemg alone would hand 'WWL_fs' to WL (substring match) and fail; routed per feature it works
-    feats = window_features(random_windows(3), ["WL", "MNF"])
-    assert feats.shape == (3, 16)
-    mnf = FeatureExtractor().extract_features(
-        ["MNF"], random_windows(3).astype(float), feature_dic={"MNF_fs": 200}, array=True
-    )
-    np.testing.assert_allclose(feats[:, 8:], mnf, rtol=1e-5)
+    with pytest.raises(ValueError, match="WAMP_threshold must be a number"):
+        resolve_params({"WAMP_threshold": "high"})

@@ -65,6 +65,7 @@ def test_schema_name_lists_equal_the_code_registries():
     from emgcore.cross.losses import LOSSES
     from emgcore.disentangle.latent import CLASSIFIERS
     from emgcore.disentangle.measures import MEASURES
+    from emgcore.features.native import PARAM_DEFAULTS
     from emgcore.layout import NORM_MODES, RUN_PATTERN
     from emgcore.models import MODELS
     from emgcore.preprocess.segmentation import VARIANTS
@@ -79,3 +80,5 @@ def test_schema_name_lists_equal_the_code_registries():
     assert sorted(dis["measures"]["items"]["enum"]) == sorted(MEASURES)
     assert sorted(dis["classifiers"]["items"]["enum"]) == sorted(CLASSIFIERS)
     assert properties["pca"]["properties"]["runs"]["items"]["pattern"] == f"^{RUN_PATTERN}$"
+    feature_params = properties["training"]["properties"]["feature_params"]["propertyNames"]["enum"]
+    assert sorted(feature_params) == sorted(PARAM_DEFAULTS)

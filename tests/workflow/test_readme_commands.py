@@ -29,6 +29,9 @@ ELSEWHERE = {
     "python -m emgcore.data.synthetic": "tests/data/test_synthetic.py (main() with the same arguments)",
     "python -m emgcore.report.summary results/results.csv": "tests/report/test_summary.py (main())",
     "snakemake --lint": "make test (lint target)",
+    ".venv/bin/python -m emgcore.features": "tests/features/test_native_cli.py (the module entry point)",
+    "python -m emgcore.features": "tests/features/test_native_cli.py (the module entry point)",
+    "scripts/make_feature_reference.py": "tests/features/test_native_reference.py (needs libemg: .venv-libemg)",
 }
 
 
@@ -170,6 +173,16 @@ def test_benchmark_and_comparison_scripts_start(tmp_path):
     )
     assert res.returncode == 0, res.stderr[-3000:]
     res = subprocess.run(
+        [sys.executable, "benchmarks/features.py", "--windows", "500", "--repeat", "1", "--groups", "HTD,LS9"]
+        + ["--no-libemg", "--no-gpu", "--json", str(tmp_path / "features.json")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert res.returncode == 0 and "LS9" in res.stdout, res.stdout[-2000:] + res.stderr[-3000:]
+    assert (tmp_path / "features.json").stat().st_size > 0
+    res = subprocess.run(
         [sys.executable, "scripts/compare_synthetic_real.py", "--help"], cwd=REPO, capture_output=True, text=True
     )
     assert res.returncode == 0 and "--ciil-root" in res.stdout
@@ -188,5 +201,6 @@ CHECKS = {
     "snakemake --use-conda --cores all": test_conda_environment_lists_the_package_dependencies,
     "benchmarks/preprocess.py": test_benchmark_and_comparison_scripts_start,
     "benchmarks/gpu_throughput.py": test_benchmark_and_comparison_scripts_start,
+    "benchmarks/features.py": test_benchmark_and_comparison_scripts_start,
     "scripts/compare_synthetic_real.py": test_benchmark_and_comparison_scripts_start,
 }

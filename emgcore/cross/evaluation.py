@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from emgcore import layout
@@ -57,25 +56,6 @@ class Evaluation:
         return layout.evaluation_label(self.eval_variant, self.norm, self.tau)
 
 
-class _SignalCache(Mapping):
-    """subject -> int8 signal, each store file read once and kept for every window index."""
-
-    def __init__(self, store_dir: str | Path, subjects: Sequence[int]):
-        self._signals = {int(s): load_signal(Path(store_dir) / store_filename(int(s))) for s in subjects}
-
-    def __getitem__(self, subject):
-        return self._signals[int(subject)]
-
-    def __contains__(self, subject) -> bool:
-        return isinstance(subject, (int, np.integer)) and int(subject) in self._signals
-
-    def __iter__(self):
-        return iter(self._signals)
-
-    def __len__(self) -> int:
-        return len(self._signals)
-
-
 def evaluate_run(
     run_dir: str | Path,
     store_dir: str | Path,
@@ -111,7 +91,7 @@ def evaluate_run(
         if len(index) == 0:
             raise ValueError(f"{test_indexes[variant]}: window index is empty; nothing to evaluate")
     subjects = sorted({int(s) for index in indexes.values() for s in index.subjects()})
-    signals = _SignalCache(store_dir, subjects)
+    signals = {s: load_signal(Path(store_dir) / store_filename(s)) for s in subjects}  # each store read once
     prior = resolve_population(population) if any(e.norm == "norm" for e in evaluations) else None
     tables, summaries = [], []
     for evaluation in evaluations:

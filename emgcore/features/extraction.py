@@ -46,7 +46,7 @@ def resolve_params(params: Mapping[str, object] | None) -> dict[str, float]:
 def window_features(windows, features, params: Mapping | None = None, device=None) -> torch.Tensor:
     """One feature vector per window of (N, C, W) int8 or float windows (array or tensor; bad shapes,
     NaN and unknown names raise): float32 (N, D) on `device` (default: the windows' device)."""
-    return _finite(native.extract(windows, resolve_features(features), resolve_params(params), device=device))
+    return _finite(native.extract(windows, features, params, device=device))
 
 
 def subwindow_features(
@@ -57,8 +57,7 @@ def subwindow_features(
     A 40-sample window with n_sub=4 gives four 10-sample slices, so each window becomes a short
     sequence of feature vectors for the sequence models (LSTM_HCF, CNN_HCF).
     """
-    names = resolve_features(features)
-    return _finite(native.extract(windows, names, resolve_params(params), device=device, subwindows=n_sub))
+    return _finite(native.extract(windows, features, params, device=device, subwindows=n_sub))
 
 
 def _finite(features: torch.Tensor) -> torch.Tensor:

@@ -44,12 +44,16 @@ def run_label(model: str, loss: str, train_variant: str) -> str:
     return f"{model} / {loss} on {train_variant}"
 
 
+def _labelled(rows: pd.DataFrame) -> pd.DataFrame:
+    """`rows` with a ``label`` column: each row's :func:`run_label`."""
+    return rows.assign(
+        label=[run_label(m, lo, v) for m, lo, v in zip(rows["model"], rows["loss"], rows["train_variant"])]
+    )
+
+
 def summary_grid(results: pd.DataFrame, value: str = "bal_acc_mean") -> pd.DataFrame:
     """Runs x evaluations (``<eval_variant> / <norm>``) of `value`; rows sorted best first on raw/nonorm."""
-    rows = cross_rows(results).assign(
-        label=lambda t: [run_label(m, lo, v) for m, lo, v in zip(t["model"], t["loss"], t["train_variant"])],
-        evaluation=lambda t: t["eval_variant"] + " / " + t["norm"],
-    )
+    rows = _labelled(cross_rows(results)).assign(evaluation=lambda t: t["eval_variant"] + " / " + t["norm"])
     grid = rows.pivot_table(index="label", columns="evaluation", values=value, aggfunc="mean")
     known = [f"{v} / {n}" for v in VARIANTS for n in NORM_MODES]
     columns = sorted(grid.columns, key=lambda c: known.index(c) if c in known else len(known))
@@ -85,9 +89,7 @@ def summary_table(results: pd.DataFrame, eval_variants: Sequence[str] = ("raw", 
     per-subject balanced accuracy across the test users, best first on the first variant."""
     rows = cross_rows(results)
     require_columns(rows, ("bal_acc_worst10", "n_subjects"), "results table")
-    rows = rows[rows["norm"] == "nonorm"].assign(
-        label=lambda t: [run_label(m, lo, v) for m, lo, v in zip(t["model"], t["loss"], t["train_variant"])]
-    )
+    rows = _labelled(rows[rows["norm"] == "nonorm"])
     table = None
     for variant in eval_variants:
         part = rows[rows["eval_variant"] == variant].set_index("label")

@@ -1,6 +1,6 @@
 # Cross-user EMG gesture recognition benchmark.
 #   snakemake --cores all                      everything, on synthetic EPN-612-layout data
-#   snakemake --cores all cross_models         one experiment (also: cross_mhcnn, pca)
+#   snakemake --cores all cross_models         one experiment (also: cross_mhcnn, cross_feats, pca)
 #   snakemake --cores all --config dataset=epn612 data_dir=/path/to/EMG-EPN612
 #   snakemake --cores all results/figures/cross/<run>_<eval_variant>_<norm>.png   one figure
 import sys
@@ -28,6 +28,7 @@ include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/preprocess.smk"
 include: "rules/cross.smk"
+include: "rules/cross_feats.smk"
 include: "rules/disentangle.smk"
 include: "rules/report.smk"
 
@@ -42,6 +43,8 @@ rule all:
         run_figures(all_evaluations()),
         loss_figures(),
         model_figures(),
+        feats_figures(),
+        layout.FEATS_TABLE if feats_evaluations() else [],
         pca_figures(),
         dis_figures(),
         dis_summaries(),
@@ -60,6 +63,14 @@ rule cross_models:
         summaries(models_evaluations()),
         run_figures(models_evaluations()),
         model_figures(),
+
+
+rule cross_feats:
+    input:
+        summaries(feats_evaluations()),
+        run_figures(feats_evaluations()),
+        feats_figures(),
+        layout.FEATS_TABLE if feats_evaluations() else [],
 
 
 rule pca:

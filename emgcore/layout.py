@@ -90,12 +90,14 @@ HYSER_SYNTHETIC = f"{RESULTS}/data/hyser-synthetic/pr_dataset"
 
 
 # ---------------------------------------------------------------------------------------------
-# cross-user runs: results/cross/<model>-<loss>-<train_variant>-s<seed>/
+# cross-user runs: results/cross/<model>-<loss>-<train_variant>-s<seed>[-<feature group>]/
 
 CROSS = f"{RESULTS}/cross"
 RUN_TEMPLATE = "{model}-{loss}-{train_variant}-s{seed}"
-#: what a run name looks like (Snakemake wildcard constraint, schema pattern of pca.runs)
-RUN_PATTERN = rf"[a-z0-9_]+-[a-z0-9]+-({'|'.join(VARIANTS)})-s[0-9]+"
+#: what a run name looks like (Snakemake wildcard constraint, schema pattern of pca.runs); runs of
+#: the feature grid (cross_feats) end in their feature group, e.g. ``mlp-base-standard-s0-LS9``
+PLAIN_RUN_PATTERN = rf"[a-z0-9_]+-[a-z0-9]+-({'|'.join(VARIANTS)})-s[0-9]+"
+RUN_PATTERN = rf"{PLAIN_RUN_PATTERN}(-[A-Z0-9]+)?"
 #: evaluation modes: raw windows, or windows normalised by RunningNorm (emgcore.cross.running_norm)
 NORM_MODES = ("nonorm", "norm")
 RUN_INFO = "run.json"
@@ -112,22 +114,28 @@ class CrossRun:
     loss: str
     train_variant: str
     seed: int
+    #: the hand-crafted feature group of a feature-grid run (emgcore.features.native.GROUPS); "" for
+    #: every other run (feature models outside the grid read ``training.features``)
+    feature_group: str = ""
 
     @property
     def name(self) -> str:
-        return run_name(self.model, self.loss, self.train_variant, self.seed)
+        return run_name(self.model, self.loss, self.train_variant, self.seed, self.feature_group)
 
     def as_dict(self) -> dict:
         return {"run": self.name, **asdict(self)}
 
     @classmethod
     def from_info(cls, info: Mapping) -> CrossRun:
-        return cls(str(info["model"]), str(info["loss"]), str(info["train_variant"]), int(info["seed"]))
+        group = info.get("feature_group") or ""
+        return cls(str(info["model"]), str(info["loss"]), str(info["train_variant"]), int(info["seed"]), str(group))
 
 
-def run_name(model: str, loss: str, train_variant: str, seed) -> str:
-    """Folder name of a cross-user run, e.g. ``mhcnn-base-raw-s0`` (or its pattern from wildcards)."""
-    return RUN_TEMPLATE.format(model=model, loss=loss, train_variant=train_variant, seed=seed)
+def run_name(model: str, loss: str, train_variant: str, seed, feature_group: str = "") -> str:
+    """Folder name of a cross-user run, e.g. ``mhcnn-base-raw-s0``, or ``lda-base-raw-s0-HTD`` for a
+    run of the feature grid (or the pattern, from wildcards)."""
+    name = RUN_TEMPLATE.format(model=model, loss=loss, train_variant=train_variant, seed=seed)
+    return f"{name}-{feature_group}" if feature_group else name
 
 
 def cross_dir(run: str) -> str:
@@ -188,6 +196,19 @@ def loss_figure(train_variant: str, eval_variant: str, norm: str) -> str:
 
 def model_figure(eval_variant: str, norm: str) -> str:
     return f"{FIGURES}/cross_models/models_{eval_variant}_{norm}.png"
+
+
+FEATS_TABLE = f"{RESULTS}/cross_feats.csv"
+
+
+def feats_heatmap(train_variant: str, eval_variant: str, norm: str) -> str:
+    """Feature groups x models of the feature grid: mean per-subject balanced accuracy, std in each cell."""
+    return f"{FIGURES}/cross_feats/heatmap_{train_variant}_{eval_variant}_{norm}.png"
+
+
+def feats_distributions(train_variant: str, eval_variant: str, norm: str) -> str:
+    """Per-subject balanced accuracy of every feature group, one panel per model, groups sorted by median."""
+    return f"{FIGURES}/cross_feats/groups_{train_variant}_{eval_variant}_{norm}.png"
 
 
 def pca_figure(run: str) -> str:

@@ -22,6 +22,9 @@ TRAINING = TrainingSettings.from_config(TRAIN)  # checked once, before any job s
 SEEDS = config["seeds"]
 MHCNN_EXP = config["cross_mhcnn"]
 MODELS_EXP = config["cross_models"]
+FEATS = config["cross_feats"]
+FEATS_TRAIN = {**TRAIN, **FEATS["training"]}  # the grid's training settings
+TrainingSettings.from_config(FEATS_TRAIN)  # checked before any job starts
 RNORM = config["running_norm"]
 PCA = config["pca"]
 DIS = config["disentangle"]
@@ -47,6 +50,7 @@ wildcard_constraints:
     measure="[a-z_]+",
     held=r"[0-9_]+",
     run=layout.RUN_PATTERN,
+    group="[A-Z0-9]+",
 
 
 def loss_run(loss, variant, seed):
@@ -83,8 +87,45 @@ def models_evaluations():
     ]
 
 
+def feats_run(model, group, variant, seed):
+    """Run name of `model` on the hand-crafted feature `group` in the feature grid (cross_feats)."""
+    return layout.run_name(model, "base", variant, seed, group)
+
+
+def feats_evaluations():
+    """(run, eval_variant, norm) of the feature grid: every group x model x training variant x seed."""
+    return [
+        (feats_run(m, g, v, seed), e, n)
+        for seed in SEEDS
+        for v in FEATS["train_variants"]
+        for g in FEATS["groups"]
+        for m in FEATS["models"]
+        for e in FEATS["eval_variants"]
+        for n in FEATS["norms"]
+    ]
+
+
+def feats_figures():
+    """The grid's heatmap and per-group distributions of every training variant and evaluation."""
+    if not feats_evaluations():
+        return []
+    keys = [(v, e, n) for v in FEATS["train_variants"] for e in FEATS["eval_variants"] for n in FEATS["norms"]]
+    return [f(*k) for k in keys for f in (layout.feats_heatmap, layout.feats_distributions)]
+
+
+def feats_chunks():
+    """The grid's groups cut into jobs of cross_feats.groups_per_job consecutive groups."""
+    groups, size = FEATS["groups"], FEATS["groups_per_job"]
+    return [groups[i : i + size] for i in range(0, len(groups), size)] if FEATS["models"] else []
+
+
+def feats_chunk_runs(chunk):
+    """(group, model, run-name pattern) of one job, group-major (the order of its output lists)."""
+    return [(g, m, feats_run(m, g, "{train_variant}", "{seed}")) for g in chunk for m in FEATS["models"]]
+
+
 def all_evaluations():
-    return list(dict.fromkeys(mhcnn_evaluations() + models_evaluations()))
+    return list(dict.fromkeys(mhcnn_evaluations() + models_evaluations() + feats_evaluations()))
 
 
 def runs_of(evaluations):
@@ -114,7 +155,7 @@ def evaluations_of(run):
         labels += [layout.evaluation_label(e, "nonorm")]
         labels += [layout.evaluation_label(e, "norm", t) for t in RNORM["tau_sweep"]]
     if not labels:
-        raise ValueError(f"run {run} is in no experiment of the config (cross_mhcnn, cross_models)")
+        raise ValueError(f"run {run} is in no experiment of the config (cross_mhcnn, cross_models, cross_feats)")
     return list(dict.fromkeys(labels))
 
 
@@ -141,7 +182,15 @@ def model_figures():
 
 
 def run_figures(evaluations):
-    return [f(r) for r in runs_of(evaluations) for f in (layout.run_figure, layout.training_figure)]
+    """Per-subject and training-curve figures of each run (the feature grid's runs: per-subject only;
+    their training logs are in their folders)."""
+    grid = set(runs_of(feats_evaluations()))
+    return [
+        f(r)
+        for r in runs_of(evaluations)
+        for f in (layout.run_figure, layout.training_figure)
+        if r not in grid or f is layout.run_figure
+    ]
 
 
 def pca_figures():

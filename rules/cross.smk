@@ -54,6 +54,8 @@ rule evaluate_cross:
         layout.log("cross", "{run}", "evaluate"),
     benchmark:
         layout.benchmark("cross", "{run}", "evaluate")
+    wildcard_constraints:
+        run=layout.PLAIN_RUN_PATTERN,  # the feature grid's runs are evaluated by cross_feats_group
     conda:
         ENV
     threads: TRAINING.threads

@@ -126,6 +126,7 @@ rule cross_stats:
     input:
         losses=per_subject_tables(mhcnn_evaluations()),
         models=per_subject_tables(models_evaluations()),
+        feats=per_subject_tables(feats_evaluations()),
     output:
         report(layout.STATS_TABLE, caption="../docs/captions/stats_table.rst", category="Results tables"),
     log:
@@ -145,6 +146,8 @@ rule cross_stats:
             for e in MODELS_EXP["eval_variants"]
             for n in MODELS_EXP["norms"]
         ],
+        feats=[layout.evaluation_label(e, n, RNORM["tau"]) for e in FEATS["eval_variants"] for n in FEATS["norms"]],
+        feats_reference=FEATS["reference"],
     script:
         "../workflow_scripts/stats.py"
 

@@ -1,4 +1,5 @@
-"""Rule stats: Wilcoxon signed-rank tests over the same test subjects against MHCNN/base."""
+"""Rule stats: Wilcoxon signed-rank tests over the same test subjects against each experiment's
+reference: MHCNN/base (losses), MHCNN (architectures), the reference cell of the feature grid."""
 
 from script_setup import start
 
@@ -12,22 +13,35 @@ from emgcore.report.tables import evaluation_labels  # noqa: E402
 
 
 def grouped(paths, key, labels):
-    """{(train_variant, seed, evaluation): {label: per-subject table}} with label = loss or model, for the
-    evaluations `labels` of the experiment."""
+    """{(train_variant, seed, evaluation): {label: per-subject table}} with label = key(row) (the loss,
+    the model, model@group), for the evaluations `labels` of the experiment."""
     groups = {}
     for path in paths:
         table = pd.read_csv(path)
         table = table.assign(evaluation=evaluation_labels(table))
         for evaluation, rows in table[table.evaluation.isin(labels)].groupby("evaluation", sort=False):
             first = rows.iloc[0]
-            groups.setdefault((first.train_variant, first.seed, evaluation), {})[first[key]] = rows
+            groups.setdefault((first.train_variant, first.seed, evaluation), {})[key(first)] = rows
     return groups
 
 
+def grid_cell(row):
+    """A feature-grid run as it is named in stats.csv: ``<model>@<group>``, e.g. ``lda@HTD``."""
+    return f"{row.model}@{row.feature_group}"
+
+
+p = snakemake.params
 frames = []
 for experiment, paths, key, reference, labels in (
-    ("cross_mhcnn", snakemake.input.losses, "loss", "base", snakemake.params.losses),
-    ("cross_models", snakemake.input.models, "model", "mhcnn", snakemake.params.models),
+    ("cross_mhcnn", snakemake.input.losses, lambda row: row.loss, "base", p.losses),
+    ("cross_models", snakemake.input.models, lambda row: row.model, "mhcnn", p.models),
+    (
+        "cross_feats",
+        snakemake.input.feats,
+        grid_cell,
+        f"{p.feats_reference['model']}@{p.feats_reference['group']}",
+        p.feats,
+    ),
 ):
     for (train_variant, seed, _evaluation), tables in grouped(paths, key, labels).items():
         if reference not in tables or len(tables) < 2:

@@ -22,6 +22,7 @@ from emgcore.cross.running_norm import NormalizedWindowDataset
 from emgcore.cross.runs import model_view, run_features
 from emgcore.cross.training import load_model, predict
 from emgcore.data.store import load_signal, store_filename
+from emgcore.features.datasets import FeatureCache
 from emgcore.layout import NORM_MODES, CrossRun
 from emgcore.models import model_spec
 from emgcore.preprocess.population import resolve_population
@@ -64,8 +65,12 @@ def evaluate_run(
     batch_size: int,
     prior_count: int,
     population=None,
+    feature_cache: FeatureCache | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per-subject table, summary) of every evaluation of the run in `run_dir`.
+
+    With `feature_cache` (a feature model), the features of the test windows without
+    normalisation are computed once for every run that shares the cache.
 
     `test_indexes` maps each test variant used by `evaluations` to its window index.
     Normalised evaluations need the training population's statistics (`population`: a path from
@@ -101,6 +106,8 @@ def evaluate_run(
         else:
             dataset = WindowDataset(index, signals)
         view = model_view(dataset, model_name, features)
+        if feature_cache is not None and evaluation.norm == "nonorm":
+            view = feature_cache.view(f"{test_indexes[evaluation.eval_variant]}", view)
         y_true, y_pred, subject = predict(model, make_loader(view, batch_size, shuffle=False, seed=0))
         per_subject = per_subject_metrics(y_true, y_pred, subject)
         keys = {**identity, "eval_variant": evaluation.eval_variant, "norm": evaluation.norm, "tau": evaluation.tau}
@@ -113,3 +120,31 @@ def _lead_with(table: pd.DataFrame, keys: Mapping) -> pd.DataFrame:
     for i, (key, value) in enumerate(keys.items()):
         table.insert(i, key, value)
     return table
+
+
+def write_run_evaluation(
+    run_dir: str | Path,
+    store_dir: str | Path,
+    test_indexes: Mapping[str, str | Path],
+    evaluations: Sequence[Evaluation],
+    batch_size: int,
+    prior_count: int,
+    population,
+    per_subject_out: str | Path,
+    summary_out: str | Path,
+    figure_out: str | Path,
+    feature_cache: FeatureCache | None = None,
+) -> pd.DataFrame:
+    """:func:`evaluate_run`, then its two tables (atomically) and the per-subject figure; returns the summary."""
+    from emgcore.io import write_csv_atomic
+    from emgcore.report.plots import plot_run_evaluations
+    from emgcore.report.tables import evaluation_labels
+
+    per_subject, summary = evaluate_run(
+        run_dir, store_dir, test_indexes, evaluations, batch_size, prior_count, population, feature_cache
+    )
+    write_csv_atomic(per_subject, per_subject_out)
+    write_csv_atomic(summary, summary_out)
+    labelled = per_subject.assign(evaluation=evaluation_labels(per_subject))
+    plot_run_evaluations(labelled, f"{summary.run.iloc[0]}: per-subject accuracy", figure_out)
+    return summary

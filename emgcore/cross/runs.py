@@ -27,7 +27,8 @@ from emgcore.cross.distributed import (
 from emgcore.cross.losses import build_loss, loss_needs
 from emgcore.cross.samplers import UsersPerClassBatchSampler
 from emgcore.cross.training import TrainResult, predict, seed_everything, train_model
-from emgcore.features.datasets import FeatureWindowDataset
+from emgcore.features import native
+from emgcore.features.datasets import FeatureCache, FeatureWindowDataset
 from emgcore.io import write_atomic, write_csv_atomic, write_text_atomic
 from emgcore.layout import CrossRun
 from emgcore.models import build_model, model_spec
@@ -61,6 +62,18 @@ class FeatureSpec:
     @classmethod
     def of(cls, training: TrainingSettings) -> FeatureSpec:
         return cls(tuple(training.features), dict(training.feature_params))
+
+    @classmethod
+    def for_run(cls, run: CrossRun, training: TrainingSettings) -> FeatureSpec:
+        """The run's feature group (a run of the feature grid), else ``training.features``; the
+        parameters are ``training.feature_params`` either way."""
+        if not run.feature_group:
+            return cls.of(training)
+        if run.feature_group not in native.GROUPS:
+            raise ValueError(
+                f"run {run.name}: unknown feature group {run.feature_group!r}; known: {list(native.GROUPS)}"
+            )
+        return cls(native.GROUPS[run.feature_group], dict(training.feature_params))
 
 
 def _scaler_sample(dataset, n: int, seed: int):
@@ -167,13 +180,15 @@ def train_cross_run(
     out_dir: str | Path,
     training: TrainingSettings,
     progress: bool = True,
+    feature_cache: FeatureCache | None = None,
 ) -> TrainResult:
     """Train `run` (model x loss x training variant x seed) on a train/val window index pair into `out_dir`.
 
     Feature models (mlp, lstm_hcf, cnn_hcf, lda) get hand-crafted features of the same windows
-    (native, libemg's definitions, on the training device); the run's identity and its features
-    with their parameters are saved in `run.json` beside `model.pt`. LDA is fitted in
-    closed form.
+    (native, libemg's definitions, on the training device): per batch, or from `feature_cache`,
+    which computes a split's features once for every model that shares it when they fit its
+    memory budget. The run's identity and its features with their parameters are saved in
+    `run.json` beside `model.pt`. LDA is fitted in closed form.
     """
     model_name, loss_name, seed = run.model, run.loss, int(run.seed)
     needs = loss_needs(loss_name)  # unknown loss names fail here, before any data is read
@@ -181,6 +196,12 @@ def train_cross_run(
         raise ValueError(f"loss {loss_name!r} needs model {needs['model']!r}, got {model_name!r}")
     if model_name == "lda" and loss_name != "base":
         raise ValueError(f"lda is fitted in closed form; only loss 'base' applies, got {loss_name!r}")
+    if run.feature_group and model_name not in FEATURE_MODELS:
+        raise ValueError(
+            f"run {run.name}: feature group {run.feature_group!r} given to {model_name!r}, which reads raw "
+            f"windows; the feature models are {sorted(FEATURE_MODELS)}"
+        )
+    features = FeatureSpec.for_run(run, training)
     torch.set_num_threads(training.threads)
     # 'auto' (the pipeline's default): this process's GPU when there is one, else the CPU
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
@@ -190,8 +211,13 @@ def train_cross_run(
     val_ds = WindowDataset.from_store(load_window_index(val_index), store_dir)
     # features on the training device, unless loader worker processes compute them (on their CPU)
     feature_device = training.device if training.num_workers == 0 else "cpu"
-    train_view = model_view(train_ds, model_name, FeatureSpec.of(training), feature_device)
-    val_view = model_view(val_ds, model_name, FeatureSpec.of(training), feature_device)
+    train_view = model_view(train_ds, model_name, features, feature_device)
+    val_view = model_view(val_ds, model_name, features, feature_device)
+    if feature_cache is not None:
+        train_view, val_view = (
+            feature_cache.view(str(train_index), train_view),
+            feature_cache.view(str(val_index), val_view),
+        )
     training, adapted = fit_training_to_data(training, loss_name, train_index_)
     out_dir = Path(out_dir)
     info = run.as_dict()

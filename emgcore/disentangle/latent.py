@@ -489,6 +489,7 @@ def results_rows(table: pd.DataFrame, dataset: str, measure: str, held_out) -> p
             "run": f"{model}-disentangle-{measure}-{dataset}-{held_out}-s{int(seed)}",
             "model": model,
             "loss": "disentangle",
+            "feature_group": np.nan,
             "train_variant": np.nan,
             "seed": int(seed),
             "eval_variant": np.nan,

@@ -40,8 +40,9 @@ class FeatureScaler:
         X = np.asarray(X)
         if X.ndim < 2 or X.shape[0] == 0:
             raise ValueError(f"fit needs a non-empty (N, ..., D) array, got shape {X.shape}")
-        flat = X.reshape(-1, X.shape[-1]).astype(np.float64)
-        mean, std = flat.mean(axis=0), flat.std(axis=0)
+        flat = X.reshape(-1, X.shape[-1])
+        mean = flat.mean(axis=0, dtype=np.float64)  # accumulated in float64, without a float64 copy
+        std = np.sqrt(np.mean(np.square(flat - mean.astype(flat.dtype), dtype=np.float64), axis=0, dtype=np.float64))
         std[std < STD_FLOOR] = 1.0
         self.mean, self.std = mean.astype(np.float32), std.astype(np.float32)
         return self
@@ -92,3 +93,74 @@ class FeatureWindowDataset(Dataset):
     def __getitem__(self, i: int):
         x, y, subject = self.__getitems__([int(i)])
         return x[0], y[0], subject[0]
+
+
+class FeatureTable(Dataset):
+    """The features of every window of a :class:`FeatureWindowDataset`, computed once and held in
+    memory (on the device they were computed on): what several models, and every epoch, reuse.
+
+    Same interface as the dataset it was computed from (``__getitems__`` -> ``(features, y,
+    subject)``; ``features``, ``params``, ``mode`` attributes); the values are identical.
+    """
+
+    def __init__(self, values: torch.Tensor, y: torch.Tensor, subject: torch.Tensor, source: FeatureWindowDataset):
+        if not (len(values) == len(y) == len(subject)):
+            raise ValueError(f"FeatureTable: {len(values)} feature rows for {len(y)} labels, {len(subject)} subjects")
+        self.values, self.y, self.subject = values, y, subject
+        self.features, self.params, self.mode, self.n_sub = source.features, source.params, source.mode, source.n_sub
+
+    @classmethod
+    def compute(cls, view: FeatureWindowDataset, chunk: int = 8192) -> FeatureTable:
+        """Features of every window of `view`, in order, `chunk` windows at a time."""
+        if len(view) == 0:
+            raise ValueError("FeatureTable: the dataset has no window")
+        parts = [view.__getitems__(list(range(i, min(i + chunk, len(view))))) for i in range(0, len(view), chunk)]
+        return cls(*(torch.cat([p[k] for p in parts]) for k in range(3)), source=view)
+
+    @staticmethod
+    def nbytes(view: FeatureWindowDataset) -> int:
+        """Bytes the table of `view` would take (float32 features), from one window's features."""
+        return len(view) * int(view.__getitems__([0])[0].numel()) * 4
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitems__(self, indices):
+        idx = torch.as_tensor(indices, dtype=torch.long)
+        return self.values[idx.to(self.values.device)], self.y[idx], self.subject[idx]
+
+    def __getitem__(self, i: int):
+        x, y, subject = self.__getitems__([int(i)])
+        return x[0], y[0], subject[0]
+
+
+class FeatureCache:
+    """Feature tables shared by every model of one job: a split's features are computed once and
+    kept when they fit in `budget_bytes` (together with the tables already kept), else each batch
+    computes them on the fly. Keyed by the caller's name for the windows (e.g. the index path) and
+    the feature view's names, parameters and mode."""
+
+    def __init__(self, budget_bytes: int):
+        if budget_bytes < 0:
+            raise ValueError(f"FeatureCache: budget must be >= 0 bytes, got {budget_bytes}")
+        self.budget = int(budget_bytes)
+        self.used = 0
+        self.tables: dict[tuple, FeatureTable] = {}
+        self.on_the_fly: set[tuple] = set()
+
+    def view(self, key: str, view):
+        """`view`'s cached table (computed now when it fits), or `view` itself (features on the fly);
+        views that are not feature views pass through."""
+        if not isinstance(view, FeatureWindowDataset):
+            return view
+        full_key = (str(key), tuple(view.features), tuple(sorted(view.params.items())), view.mode, view.n_sub)
+        if full_key in self.tables:
+            return self.tables[full_key]
+        if full_key not in self.on_the_fly:
+            size = FeatureTable.nbytes(view)
+            if self.used + size <= self.budget:
+                self.tables[full_key] = FeatureTable.compute(view)
+                self.used += size
+                return self.tables[full_key]
+            self.on_the_fly.add(full_key)
+        return view

@@ -10,7 +10,8 @@ import pandas as pd
 from emgcore.layout import evaluation_label
 
 #: leading columns of results.csv, in this order; metric columns follow
-KEY_COLUMNS = ["run", "model", "loss", "train_variant", "seed", "eval_variant", "norm", "n_subjects"]
+#: (feature_group: the hand-crafted feature group of a feature-grid run, empty for every other run)
+KEY_COLUMNS = ["run", "model", "loss", "feature_group", "train_variant", "seed", "eval_variant", "norm", "n_subjects"]
 #: what tells two rows of one run apart: the evaluation variant and norm, or (disentangling) the latent code
 ROW_KEYS = ["run", "eval_variant", "norm", "code"]
 REQUIRED_METRICS = [

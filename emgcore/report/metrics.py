@@ -84,7 +84,9 @@ def _worst_fraction_mean(values: np.ndarray) -> float:
     return float(np.mean(np.sort(values)[:k]))
 
 
-def _describe(values: np.ndarray) -> dict[str, float]:
+def describe(values: np.ndarray) -> dict[str, float]:
+    """mean, std (ddof=1; 0 for one value), min, median and worst-decile mean of the non-NaN `values`."""
+    values = np.asarray(values, dtype=float)
     values = values[~np.isnan(values)]  # act_acc is NaN for subjects without active windows
     if values.size == 0:
         return {stat: float("nan") for stat in STATISTICS}
@@ -113,6 +115,6 @@ def summarise(per_subject: pd.DataFrame) -> pd.DataFrame:
         "n_windows": int(per_subject["n_windows"].sum()),
     }
     for metric in METRICS:
-        stats = _describe(per_subject[metric].to_numpy(dtype=float))
+        stats = describe(per_subject[metric].to_numpy(dtype=float))
         row.update({f"{metric}_{stat}": value for stat, value in stats.items()})
     return pd.DataFrame([row])

@@ -154,6 +154,17 @@ def plot_metric_distributions(
     x axis spans [0, 1] and tick labels carry the number of subjects. `order` (every label of
     `tables` once, first on top) replaces the best-median-first order of `order_by_median`.
     """
+    n_labels = len(tables) if hasattr(tables, "__len__") else 0
+    fig, ax = plt.subplots(figsize=(8.0, 1.0 + 0.5 * n_labels))
+    draw_metric_distributions(ax, tables, metric, kind, order)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    if title:
+        ax.set_title(title)
+    return _save_figure(fig, out_path)
+
+
+def draw_metric_distributions(ax, tables, metric: str = "bal_acc", kind: str = "box", order=None) -> list[str]:
+    """Draw :func:`plot_metric_distributions`' boxes on `ax`; returns the labels top to bottom."""
     if kind not in DISTRIBUTION_KINDS:
         raise ValueError(f"kind must be one of {DISTRIBUTION_KINDS}, got {kind!r}")
     groups = _metric_groups(tables, metric)
@@ -166,7 +177,6 @@ def plot_metric_distributions(
     values = [groups[label] for label in order]
     positions = np.arange(len(order))
     tick_labels = [f"{label} (n={v.size})" for label, v in zip(order, values)]
-    fig, ax = plt.subplots(figsize=(8.0, 1.0 + 0.5 * len(order)))
     if kind == "box":
         ax.boxplot(
             values, positions=positions, orientation="horizontal", showfliers=False, widths=0.6, tick_labels=tick_labels
@@ -196,10 +206,7 @@ def plot_metric_distributions(
     ax.set_xlim(0.0, 1.0)
     ax.set_xlabel(f"per-subject {metric}")
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
-    if title:
-        ax.set_title(title)
-    return _save_figure(fig, out_path)
+    return order
 
 
 def _tau_table(table: pd.DataFrame, metric: str) -> tuple[pd.DataFrame, str]:

@@ -76,7 +76,8 @@ def test_one_call_equals_each_evaluation_alone_and_reads_each_user_once(run, mon
     per_subject, summary = evaluate_run(folder, store, indexes, EVALUATIONS, 16, 200, population=pop)
     assert len(reads) == 2  # two test users, each read once for five evaluations over two indexes
     assert evaluation_labels(summary) == [e.label for e in EVALUATIONS]
-    assert list(summary.columns[:8]) == ["run", "model", "loss", "train_variant", "seed", "eval_variant", "norm", "tau"]
+    identity = ["run", "model", "loss", "train_variant", "seed", "feature_group"]
+    assert list(summary.columns[:9]) == identity + ["eval_variant", "norm", "tau"]
     assert set(summary.run) == {"mhcnn-base-standard-s3"} and set(summary.seed) == {3}  # from run.json
     assert summary.n_subjects.tolist() == [2] * 5 and summary.n_windows.tolist() == [38, 38, 19, 38, 19]
     for e in EVALUATIONS:

@@ -78,12 +78,32 @@ def test_bad_inputs_raise_clearly():
     with pytest.raises(ValueError, match="not divisible by subwindows=3"):
         subwindow_features(random_windows(2), HTD, n_sub=3, params=PIPELINE)
     with pytest.raises(ValueError, match="non-finite"):
-        window_features(np.zeros((2, 8, 40)), ["COR"], PIPELINE)  # correlation of constant windows
+        window_features(np.zeros((2, 8, 40)), ["COR"], PIPELINE, flat_fill=None)  # correlation of constant windows
     with pytest.raises(ValueError, match="NaN"):
         window_features(np.full((2, 8, 40), np.nan), HTD, PIPELINE)
     with pytest.raises(ValueError, match="duplicate"):
         resolve_features(["MAV", "MAV"])
     assert resolve_features("HTD") == HTD
+
+
+@pytest.mark.parametrize("group", ["ITD", "LS4", "MSWT", "TDPSD", "LS9"])
+def test_statistics_of_constant_channels_become_flat_fill_and_nothing_else_changes(group):
+    """libemg's -inf / NaN on a flat channel (MFL, COR, WENT, TDPSD) become FLAT_FILL; every finite value,
+    and every value of the windows that are not flat, stays libemg's."""
+    from emgcore.features import native
+    from emgcore.features.extraction import FLAT_FILL
+
+    x = random_windows(4)
+    x[0] = 0  # flat everywhere
+    x[1, 3] = 5  # one constant channel
+    for sub in (None, 4):
+        raw = native.extract(x, group, PIPELINE, subwindows=sub)
+        assert not bool(torch.isfinite(raw).all())  # the case exists for this group
+        filled = window_features(x, group, PIPELINE) if sub is None else subwindow_features(x, group, params=PIPELINE)
+        finite = torch.isfinite(raw)
+        torch.testing.assert_close(filled[finite], raw[finite])
+        assert bool((filled[~finite] == FLAT_FILL).all())
+        assert bool(finite[2:].all())  # windows without a constant channel are untouched
 
 
 def test_params_are_checked_by_name():

@@ -45,6 +45,16 @@ TINY = {
         "eval_variants": ["raw"],
         "norms": ["nonorm"],
     },
+    "cross_feats": {
+        "groups": ["RMS", "HTD"],
+        "models": ["lda", "mlp"],
+        "train_variants": ["raw"],
+        "eval_variants": ["raw"],
+        "norms": ["nonorm"],
+        "reference": {"group": "HTD", "model": "lda"},
+        "groups_per_job": 1,
+        "training": {},
+    },
     "running_norm": {"tau": 500, "prior_count": 50, "tau_sweep": [100, float("inf")], "sweep_eval_variant": "raw"},
     "pca": {"runs": ["mhcnn-base-raw-s0"], "eval_variant": "raw", "max_windows": 200},
     "disentangle": {
@@ -85,6 +95,7 @@ TRIMMED["cross_mhcnn"] = dict(
     TINY["cross_mhcnn"], losses=["base"], eval_variants=["raw"], norms=["nonorm", "norm"], base_train_variants=[]
 )
 TRIMMED["cross_models"] = dict(TINY["cross_models"], models=["mhcnn", "lda"])
+TRIMMED["cross_feats"] = dict(TINY["cross_feats"], groups=["LS4"], models=["cnn_hcf"])
 TRIMMED["running_norm"] = dict(TINY["running_norm"], tau_sweep=[100])
 TRIMMED["disentangle"] = dict(TINY["disentangle"], datasets=["epn"])
 #: the tables a run of TRIMMED writes under results/
@@ -133,6 +144,7 @@ SMALL["training"] = dict(TINY["training"], max_epochs=3, max_train_batches_per_e
 SMALL["cross_mhcnn"] = dict(
     TINY["cross_mhcnn"], losses=["base"], base_train_variants=[], norms=["nonorm"], eval_variants=["raw"]
 )
+SMALL["cross_feats"] = dict(TINY["cross_feats"], groups=[])
 SMALL["cross_models"] = dict(TINY["cross_models"], models=[])
 SMALL["running_norm"] = dict(TINY["running_norm"], tau_sweep=[])
 SMALL["pca"] = dict(TINY["pca"], runs=[])

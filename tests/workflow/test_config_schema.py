@@ -63,9 +63,10 @@ def test_every_setting_has_its_default_in_config_yaml():
 
 def test_schema_name_lists_equal_the_code_registries():
     from emgcore.cross.losses import LOSSES
+    from emgcore.cross.runs import FEATURE_MODELS
     from emgcore.disentangle.latent import CLASSIFIERS
     from emgcore.disentangle.measures import MEASURES
-    from emgcore.features.native import PARAM_DEFAULTS
+    from emgcore.features.native import GROUPS, PARAM_DEFAULTS
     from emgcore.layout import NORM_MODES, RUN_PATTERN
     from emgcore.models import MODELS
     from emgcore.preprocess.segmentation import VARIANTS
@@ -76,6 +77,8 @@ def test_schema_name_lists_equal_the_code_registries():
     assert sorted(definitions["loss"]["enum"]) == sorted(LOSSES)
     assert sorted(definitions["variant"]["enum"]) == sorted(VARIANTS)
     assert sorted(definitions["norm"]["enum"]) == sorted(NORM_MODES)
+    assert definitions["feature_group"]["enum"] == list(GROUPS)
+    assert sorted(definitions["feature_model"]["enum"]) == sorted(FEATURE_MODELS)
     dis = properties["disentangle"]["properties"]
     assert sorted(dis["measures"]["items"]["enum"]) == sorted(MEASURES)
     assert sorted(dis["classifiers"]["items"]["enum"]) == sorted(CLASSIFIERS)

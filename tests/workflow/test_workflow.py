@@ -27,6 +27,8 @@ def test_dry_run_of_the_default_config(tmp_path):
         "pca_sheet",
         "plot_losses",
         "plot_models",
+        "cross_feats_WENG_to_LS9",  # the demo's whole feature grid in one job
+        "cross_feats_report",
     ):
         assert rule in out
 
@@ -41,6 +43,15 @@ def test_dry_run_of_the_default_config(tmp_path):
         ),
         ("cross_mhcnn", ["mhcnn-trp-standard-s0", "mhcnn-base-raw-s0", "tau_sweep"], ["lda-base-standard-s0"]),
         ("pca", ["figures/pca/mhcnn-base-standard-s0.png"], ["lda-base-standard-s0", "mhcnn-trp-standard-s0"]),
+        (
+            "cross_feats",
+            [
+                "lda-base-standard-s0-HTD",
+                "cnn_hcf-base-standard-s0-LS9",
+                "cross_feats/heatmap_standard_standard_nonorm",
+            ],
+            ["lda-base-standard-s0/", "mhcnn-base-standard-s0", "lda-base-standard-s0-HTD_training.png"],
+        ),
     ],
 )
 def test_each_experiment_is_a_target_of_its_own(tmp_path, target, present, absent):
@@ -94,8 +105,24 @@ def test_tiny_dag_end_to_end(tmp_path):
     table = results
     disentangled = results[results.loss == "disentangle"]
     results = results[results.loss != "disentangle"]
+    grid = results[results.feature_group.notna()]
+    results = results[results.feature_group.isna()]
     # MHCNN base/trp on raw and base on standard, each on 4 variants x 2 norms; plus lda and mlp on raw
     assert len(results) == 3 * 8 + 2
+    # the feature grid: one row per (group, model), the group in its own column, 2 jobs of one group each
+    assert sorted(zip(grid.feature_group, grid.model)) == [
+        ("HTD", "lda"),
+        ("HTD", "mlp"),
+        ("RMS", "lda"),
+        ("RMS", "mlp"),
+    ]
+    assert set(grid.run) == {f"{m}-base-raw-s0-{g}" for g in ("RMS", "HTD") for m in ("lda", "mlp")}
+    assert (grid.eval_variant == "raw").all() and grid.bal_acc_mean.between(0, 1).all()
+    assert (work / "results/benchmarks/cross_feats/RMS-raw-s0.tsv").exists()
+    cells = pd.read_csv(work / "results/cross_feats.csv")
+    assert len(cells) == 4 and set(cells.n_subjects) == {2}
+    for kind in ("heatmap", "groups"):
+        assert (work / f"results/figures/cross_feats/{kind}_raw_raw_nonorm.png").stat().st_size > 0
     # 2 datasets x 2 measures x 2 classifiers x 2 codes
     assert len(disentangled) == 16 and set(disentangled.code) == {"p", "s"} and disentangled.eval_variant.isna().all()
     assert disentangled.bal_acc_mean.between(0, 1).all()
@@ -132,7 +159,8 @@ def test_tiny_dag_end_to_end(tmp_path):
     run = work / "results/cross/mhcnn-base-raw-s0"
     assert (run / "model.pt").stat().st_size > 0 and len(list((run / "epochs").glob("epoch_*.pt"))) == 2
     stats = pd.read_csv(work / "results/stats.csv")
-    assert set(stats.comparison) == {"trp", "lda", "mlp"} and stats.p_value.between(0, 1).all()
+    assert set(stats.comparison) == {"trp", "lda", "mlp", "mlp@HTD", "lda@RMS", "mlp@RMS"}
+    assert set(stats[stats.experiment == "cross_feats"].reference) == {"lda@HTD"} and stats.p_value.between(0, 1).all()
     sweep = pd.read_csv(work / "results/tau_sweep.csv")
     assert sorted(sweep.tau.fillna(-1).tolist()) == [-1, 100, float("inf")]
     for fig in [

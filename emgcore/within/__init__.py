@@ -1,0 +1,1 @@
+"""within: within-user models (repetition splits, subject chunks, fits) and the incremental sweep."""

@@ -4,6 +4,10 @@ Layout (see ``../shared/data/ciil/README.md``): ``<root>/<dataset>/subject<i>/``
 ``R_<rep>_C_<class>.csv`` without header, one row per sample, 8 integer columns in [-128, 127].
 ElectrodeShift people keep their main recording in ``training/`` (and re-donned sessions in
 ``trial_*``); MinimalTrainingData people in ``train/`` and ``test/trial_*``.
+
+CIIL is a preset of the generic libemg-CSV reader (``emgcore.data.libemg_csv``): :func:`ciil_layout`
+and :func:`ciil_shift_trials_layout` describe its folders; the functions below read single people
+and folders through that reader and keep the names the pipeline uses.
 """
 
 from __future__ import annotations
@@ -16,14 +20,33 @@ from typing import NamedTuple
 
 import numpy as np
 
-from emgcore.data.epn612_layout import (
-    GROUP_FOLDERS,
-    build_sample,
-    build_user_document,
-    user_json_path,
-    write_json_atomic,
+from emgcore.data.labels import GESTURES, LABEL_OF, N_CHANNELS
+from emgcore.data.libemg_csv import (
+    RecordingLayout,
+    activity_bounds,
+    discover_recording_files,
+    read_recording_csv,
+    read_recordings,
+    rest_level_of,
+    write_recordings_as_epn612,
 )
-from emgcore.data.labels import FS_HZ, GESTURES, LABEL_OF, N_CHANNELS
+
+__all__ = [
+    "CIIL_CLASSES",
+    "CIIL_DATASETS",
+    "CiilRepetition",
+    "activity_bounds",
+    "ciil_layout",
+    "ciil_shift_trials_layout",
+    "default_ciil_root",
+    "list_ciil_subjects",
+    "read_ciil_csv",
+    "read_ciil_folder",
+    "read_ciil_subject",
+    "rest_level_of",
+    "subject_recording_folders",
+    "write_ciil_as_epn612",
+]
 
 #: CIIL class number -> (CIIL class name, EPN-612 label code)
 CIIL_CLASSES = {
@@ -34,7 +57,10 @@ CIIL_CLASSES = {
     4: ("Wrist_Flexion", LABEL_OF["waveIn"]),
 }
 CIIL_DATASETS = ("ElectrodeShift", "MinimalTrainingData")
+#: CIIL class number -> EPN-612 gesture name, the class map of every CIIL layout
+CIIL_CLASS_MAP = {number: GESTURES[label] for number, (_, label) in CIIL_CLASSES.items()}
 _FILE_NAME = re.compile(r"^R_(\d+)_C_(\d+)\.csv$")
+_FILE_PATTERN = r"R_(?P<rep>\d+)_C_(?P<class>\d+)\.csv"
 _TRIAL_NAME = re.compile(r"^trial_(\d+)$")
 _SUBJECT_NAME = re.compile(r"^subject(\d+)$")
 
@@ -53,49 +79,48 @@ def default_ciil_root(repo_root: str | Path | None = None) -> Path:
     return (root / ".." / "shared" / "data" / "ciil").resolve()
 
 
+def ciil_layout(
+    root: str | Path, dataset: str = "ElectrodeShift", include_shift_trials: bool = False
+) -> RecordingLayout:
+    """The generic-reader description of one CIIL dataset; subjects are the numbers of ``subject<i>``.
+
+    Sessions are the recording folders relative to the person: ElectrodeShift ``training`` (plus
+    ``trial_<k>`` after it when ``include_shift_trials``), MinimalTrainingData ``train`` then
+    ``test/trial_<k>``. The order is the one :func:`read_ciil_subject` reads.
+    """
+    subject = rf"{dataset}/subject(?P<subject>\d+)"
+    if dataset == "ElectrodeShift":
+        patterns = [rf"{subject}/(?P<session>training)/{_FILE_PATTERN}"]
+        if include_shift_trials:
+            patterns.append(rf"{subject}/(?P<session>trial_\d+)/{_FILE_PATTERN}")
+    elif dataset == "MinimalTrainingData":
+        patterns = [
+            rf"{subject}/(?P<session>train)/{_FILE_PATTERN}",
+            rf"{subject}/(?P<session>test/trial_\d+)/{_FILE_PATTERN}",
+        ]
+    else:
+        raise ValueError(f"dataset={dataset!r}: expected one of {list(CIIL_DATASETS)}")
+    return RecordingLayout(root=Path(root), patterns=tuple(patterns), class_map=CIIL_CLASS_MAP, name=f"CIIL {dataset}")
+
+
+def ciil_shift_trials_layout(root: str | Path) -> RecordingLayout:
+    """ElectrodeShift's after-shift trials only (armband taken off and put back), session = ``trial_<k>``.
+
+    A separate evaluation set: the same people as :func:`ciil_layout`'s ``training`` sessions, each
+    trial a new armband placement (see ``libemg_csv.split_by_session`` to treat each as its own stream).
+    """
+    subject = r"ElectrodeShift/subject(?P<subject>\d+)"
+    return RecordingLayout(
+        root=Path(root),
+        patterns=(rf"{subject}/(?P<session>trial_\d+)/{_FILE_PATTERN}",),
+        class_map=CIIL_CLASS_MAP,
+        name="CIIL ElectrodeShift after-shift trials",
+    )
+
+
 def read_ciil_csv(path: str | Path) -> np.ndarray:
     """Read one CIIL CSV (no header, 8 integer columns in [-128, 127]) into an int8 (T, 8) array."""
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read CIIL CSV file ({exc})") from exc
-    lines = [line.strip() for line in text.splitlines()]
-    while lines and not lines[-1]:
-        lines.pop()
-    if not lines:
-        raise ValueError(f"{path}: empty CSV, expected rows of {N_CHANNELS} integers")
-    fields = ",".join(lines).split(",")
-    values = None
-    if len(fields) == N_CHANNELS * len(lines):
-        try:
-            values = np.array(fields, dtype=np.int64).reshape(len(lines), N_CHANNELS)
-        except ValueError:
-            values = None
-    if values is None:
-        _raise_first_malformed_row(path, lines)
-    bad_rows = np.flatnonzero(((values < -128) | (values > 127)).any(axis=1))
-    if bad_rows.size:
-        row = int(bad_rows[0])
-        raise ValueError(f"{path}: row {row + 1}: values {values[row].tolist()} outside the int8 range [-128, 127]")
-    return values.astype(np.int8)
-
-
-def _raise_first_malformed_row(path: Path, lines: list[str]) -> None:
-    """Find the first row that is not N_CHANNELS comma-separated integers and raise naming it."""
-    for number, line in enumerate(lines, start=1):
-        cells = line.split(",")
-        if len(cells) != N_CHANNELS:
-            raise ValueError(
-                f"{path}: row {number}: expected {N_CHANNELS} comma-separated integers, "
-                f"got {len(cells)} fields ({line[:80]!r})"
-            )
-        for column, cell in enumerate(cells, start=1):
-            try:
-                int(cell)
-            except ValueError:
-                raise ValueError(f"{path}: row {number}, column {column}: expected an integer, got {cell!r}") from None
-    raise ValueError(f"{path}: could not parse as rows of {N_CHANNELS} integers")
+    return read_recording_csv(path, N_CHANNELS)
 
 
 def list_ciil_subjects(root: str | Path) -> list[Path]:
@@ -150,28 +175,44 @@ def _sorted_trials(folder: Path) -> list[Path]:
     return [child for _, child in sorted(trials)]
 
 
+def _folders_layout(base: Path, folders: Sequence[Path]) -> RecordingLayout:
+    """A generic layout rooted at ``base`` reading exactly ``folders`` (in that order) as one person.
+
+    The person is the root itself, so the ``subject`` group is empty; the session is the folder
+    relative to ``base`` (``training``, ``trial_1``, ``test/trial_0``, or '' for ``base`` itself).
+    """
+    patterns = []
+    for folder in folders:
+        relative = folder.relative_to(base).as_posix()
+        prefix = "" if relative == "." else f"(?P<session>{re.escape(relative)})/"
+        patterns.append(f"(?P<subject>){prefix}{_FILE_PATTERN}")
+    return RecordingLayout(root=base, patterns=tuple(patterns), class_map=CIIL_CLASS_MAP, name="CIIL")
+
+
 def read_ciil_folder(folder: str | Path) -> list[tuple[int, int, np.ndarray]]:
     """Read every ``R_<rep>_C_<class>.csv`` of a folder as (ciil_class, rep, int8 (T, 8)), by (rep, class)."""
     folder = Path(folder)
+    _check_metadata(folder)
+    if not any(_FILE_NAME.match(path.name) for path in folder.iterdir()):
+        raise ValueError(f"{folder}: no R_<rep>_C_<class>.csv files found")
+    files = discover_recording_files(_folders_layout(folder, [folder]))
+    return [(file.class_number, file.rep, read_ciil_csv(file.path)) for file in files]
+
+
+def _check_metadata(folder: Path) -> None:
+    """Raise when the folder's metadata.json gives a file another class name than its class number says."""
     expected_names = _metadata_class_names(folder)
-    found = []
-    for path in folder.iterdir():
+    for path in sorted(folder.iterdir()):
         match = _FILE_NAME.match(path.name)
-        if not match:
-            continue
-        rep, ciil_class = int(match.group(1)), int(match.group(2))
-        if ciil_class not in CIIL_CLASSES:
-            raise ValueError(f"{path}: class {ciil_class} in the file name, expected one of {sorted(CIIL_CLASSES)}")
         name_in_metadata = expected_names.get(path.name)
-        if name_in_metadata is not None and name_in_metadata != CIIL_CLASSES[ciil_class][0]:
+        if not match or name_in_metadata is None:
+            continue
+        ciil_class = int(match.group(2))
+        if ciil_class in CIIL_CLASSES and name_in_metadata != CIIL_CLASSES[ciil_class][0]:
             raise ValueError(
                 f"{folder / 'metadata.json'}: {path.name} has class_name {name_in_metadata!r}, "
                 f"expected {CIIL_CLASSES[ciil_class][0]!r} for class {ciil_class}"
             )
-        found.append((rep, ciil_class, path))
-    if not found:
-        raise ValueError(f"{folder}: no R_<rep>_C_<class>.csv files found")
-    return [(ciil_class, rep, read_ciil_csv(path)) for rep, ciil_class, path in sorted(found)]
 
 
 def _metadata_class_names(folder: Path) -> dict[str, str]:
@@ -194,43 +235,21 @@ def read_ciil_subject(subject_dir: str | Path, include_shift_trials: bool = Fals
     """Read one person's repetitions as (EPN-612 label code, running rep of that class, int8 (T, 8)).
 
     Repetitions come in folder order (main session first), then by (rep, class) within a folder;
-    ``rep`` counts repetitions of a class across folders from 0.
+    ``rep`` counts repetitions of a class across folders from 0. Every class must be present.
     """
-    repetitions: list[CiilRepetition] = []
+    subject_dir = Path(subject_dir)
+    folders = subject_recording_folders(subject_dir, include_shift_trials)
+    for folder in folders:
+        _check_metadata(folder)
+        if not any(_FILE_NAME.match(path.name) for path in folder.iterdir()):
+            raise ValueError(f"{folder}: no R_<rep>_C_<class>.csv files found")
+    (repetitions,) = read_recordings(_folders_layout(subject_dir, folders)).values()
     count_of: dict[int, int] = {}
-    for folder in subject_recording_folders(subject_dir, include_shift_trials):
-        for ciil_class, _, emg in read_ciil_folder(folder):
-            label = CIIL_CLASSES[ciil_class][1]
-            repetitions.append(CiilRepetition(label, count_of.get(label, 0), emg))
-            count_of[label] = count_of.get(label, 0) + 1
-    return repetitions
-
-
-def activity_bounds(
-    emg: np.ndarray, rest_level: float, factor: float = 2.0, window: int = 40
-) -> tuple[int, int] | None:
-    """0-based inclusive [first, last] span where the moving RMS (mean power over channels) exceeds
-    ``factor * rest_level``.
-
-    The centred moving window may extend a strong burst's edges by up to ``window // 2`` samples.
-    Returns None when no sample exceeds the threshold (a contraction too weak to tell from rest).
-    """
-    power = np.mean(emg.astype(np.float64) ** 2, axis=1)
-    kernel = np.ones(window) / window
-    moving_rms = np.sqrt(np.convolve(power, kernel, mode="same"))
-    above = np.flatnonzero(moving_rms > factor * rest_level)
-    if above.size == 0:
-        return None
-    return int(above[0]), int(above[-1])
-
-
-def rest_level_of(repetitions: Sequence[CiilRepetition]) -> float:
-    """RMS (over all samples and channels) of a person's No_Motion repetitions."""
-    rest = [rep.emg for rep in repetitions if rep.label == LABEL_OF["noGesture"]]
-    if not rest:
-        raise ValueError("no No_Motion repetitions: cannot set the rest level for the activity mask")
-    stacked = np.concatenate(rest).astype(np.float64)
-    return float(np.sqrt(np.mean(stacked**2)))
+    running = []
+    for rep in repetitions:
+        running.append(CiilRepetition(rep.label, count_of.get(rep.label, 0), rep.emg))
+        count_of[rep.label] = count_of.get(rep.label, 0) + 1
+    return running
 
 
 def write_ciil_as_epn612(
@@ -250,53 +269,28 @@ def write_ciil_as_epn612(
     contractions, so this is nearly the whole repetition; if nothing exceeds it, the whole repetition).
     The synchronisation block holds copies of the person's first five waveOut repetitions, unlabelled.
     ``subjects`` are folders or names relative to ``root`` such as ``ElectrodeShift/subject3``.
+    Every person is read before the first file is written.
     """
     root, out_dir = Path(root), Path(out_dir)
     if not 0 <= n_train_users <= len(subjects):
         raise ValueError(f"n_train_users={n_train_users}: expected between 0 and the {len(subjects)} subjects given")
-    for group in GROUP_FOLDERS.values():  # both folders exist even when a group has no users
-        (out_dir / group).mkdir(parents=True, exist_ok=True)
-    users = []
-    for position, subject in enumerate(subjects):
+    people: dict[str, tuple[Path, list[CiilRepetition]]] = {}
+    for subject in subjects:
         subject_dir = Path(subject) if Path(subject).is_absolute() else root / subject
-        group = "training" if position < n_train_users else "testing"
-        number = position + 1 if group == "training" else position - n_train_users + 1
-        repetitions = read_ciil_subject(subject_dir, include_shift_trials)
-        samples = _ciil_samples_in_epn_order(repetitions, activity_factor)
-        document = build_user_document(
-            user_name=f"user{number}",
-            training_samples=samples,
-            testing_samples=[],
-            sync_samples=_sync_samples(repetitions),
-            user_info={"source": f"CIIL {subject_dir.parent.name}/{subject_dir.name}"},
-            recording_time_s=max(len(rep.emg) for rep in repetitions) / FS_HZ,
-        )
-        path = user_json_path(out_dir, group, number)
-        write_json_atomic(path, document)
-        users.append(
-            {
-                "user": f"{group}/user{number}",
-                "subject_dir": str(subject_dir),
-                "samples": len(samples),
-                "path": str(path),
-            }
-        )
+        name = f"{subject_dir.parent.name}/{subject_dir.name}"
+        if name in people:
+            raise ValueError(f"subjects: {name} is given twice ({people[name][0]} and {subject_dir})")
+        people[name] = (subject_dir, read_ciil_subject(subject_dir, include_shift_trials))
+    names = list(people)
+    summary = write_recordings_as_epn612(
+        out_dir,
+        training={name: people[name][1] for name in names[:n_train_users]},
+        testing={name: people[name][1] for name in names[n_train_users:]},
+        activity_factor=activity_factor,
+        source="CIIL",
+    )
+    users = [
+        {"user": u["user"], "subject_dir": str(people[u["subject"]][0]), "samples": u["samples"], "path": u["path"]}
+        for u in summary["users"]
+    ]
     return {"source": "ciil", "root": str(root), "out_dir": str(out_dir), "users": users}
-
-
-def _sync_samples(repetitions: Sequence[CiilRepetition], count: int = 5) -> list[dict]:
-    """The person's first waveOut repetitions as unlabelled synchronisation samples (EPN-612 uses waveOut)."""
-    wave_out = [rep for rep in repetitions if rep.label == LABEL_OF["waveOut"]][:count]
-    return [build_sample(rep.emg, "waveOut", (0, len(rep.emg) - 1), labelled=False) for rep in wave_out]
-
-
-def _ciil_samples_in_epn_order(repetitions: Sequence[CiilRepetition], activity_factor: float) -> list[dict]:
-    """EPN-612 sample dicts grouped by gesture (noGesture, fist, waveIn, waveOut, open), each group by rep."""
-    rest_level = rest_level_of(repetitions)
-    samples = []
-    for rep in sorted(repetitions, key=lambda r: (r.label, r.rep)):
-        bounds = None
-        if rep.label != LABEL_OF["noGesture"]:
-            bounds = activity_bounds(rep.emg, rest_level, activity_factor) or (0, len(rep.emg) - 1)
-        samples.append(build_sample(rep.emg, GESTURES[rep.label], bounds, labelled=True))
-    return samples

@@ -1,6 +1,6 @@
 # Cross-user EMG gesture recognition benchmark.
 #   snakemake --cores all                      everything, on synthetic EPN-612-layout data
-#   snakemake --cores all cross_models         one experiment (also: cross_mhcnn, cross_feats, pca)
+#   snakemake --cores all cross_models         one experiment (also: cross_mhcnn, cross_feats, within, pca)
 #   snakemake --cores all --config dataset=epn612 data_dir=/path/to/EMG-EPN612
 #   snakemake --cores all results/figures/cross/<run>_<eval_variant>_<norm>.png   one figure
 import sys
@@ -29,6 +29,7 @@ include: "rules/data.smk"
 include: "rules/preprocess.smk"
 include: "rules/cross.smk"
 include: "rules/cross_feats.smk"
+include: "rules/within.smk"
 include: "rules/disentangle.smk"
 include: "rules/report.smk"
 
@@ -45,6 +46,7 @@ rule all:
         model_figures(),
         feats_figures(),
         layout.FEATS_TABLE if feats_evaluations() else [],
+        within_outputs(),
         pca_figures(),
         dis_figures(),
         dis_summaries(),
@@ -71,6 +73,11 @@ rule cross_feats:
         run_figures(feats_evaluations()),
         feats_figures(),
         layout.FEATS_TABLE if feats_evaluations() else [],
+
+
+rule within:
+    input:
+        within_outputs(),
 
 
 rule pca:

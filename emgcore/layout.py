@@ -211,6 +211,33 @@ def feats_distributions(train_variant: str, eval_variant: str, norm: str) -> str
     return f"{FIGURES}/cross_feats/groups_{train_variant}_{eval_variant}_{norm}.png"
 
 
+# ---------------------------------------------------------------------------------------------
+# within-user models: results/within/<variant>-s<seed>/chunk<i>.csv (one row per subject x model x N)
+
+WITHIN = f"{RESULTS}/within"
+WITHIN_TABLE = f"{RESULTS}/within.csv"
+
+
+def within_chunk(variant: str, seed, chunk: str) -> str:
+    """Per-subject table of one job of the within-user sweep (a chunk of subjects)."""
+    return f"{WITHIN}/{variant}-s{seed}/{chunk}.csv"
+
+
+def within_rows(variant: str, seed) -> str:
+    """The sweep's rows for results/results.csv (one per model x N x split)."""
+    return f"{WITHIN}/{variant}-s{seed}/results_rows.csv"
+
+
+def within_curve(variant: str, seed) -> str:
+    """Mean per-subject balanced accuracy against N, every model, the cross-user result as a line."""
+    return f"{FIGURES}/within/accuracy_vs_n_{variant}_s{seed}.png"
+
+
+def within_scatter(variant: str, seed) -> str:
+    """Each test user's within-user against cross-user balanced accuracy."""
+    return f"{FIGURES}/within/within_vs_cross_{variant}_s{seed}.png"
+
+
 def pca_figure(run: str) -> str:
     return f"{FIGURES}/pca/{run}.png"
 

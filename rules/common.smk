@@ -25,6 +25,9 @@ MODELS_EXP = config["cross_models"]
 FEATS = config["cross_feats"]
 FEATS_TRAIN = {**TRAIN, **FEATS["training"]}  # the grid's training settings
 TrainingSettings.from_config(FEATS_TRAIN)  # checked before any job starts
+WITHIN = config["within"]
+WITHIN_TRAIN = {**TRAIN, **WITHIN["training"]}  # the within-user fits' training settings
+TrainingSettings.from_config(WITHIN_TRAIN)
 RNORM = config["running_norm"]
 PCA = config["pca"]
 DIS = config["disentangle"]
@@ -51,6 +54,61 @@ wildcard_constraints:
     held=r"[0-9_]+",
     run=layout.RUN_PATTERN,
     group="[A-Z0-9]+",
+
+
+def splits_before_ingest():
+    """The split ranges known when the workflow is parsed (for the within-user sweep's chunks): the
+    configured ones, else EPN-612's proportions for the synthetic preset's or the EPN-612 folder's
+    numbers of training and testing users."""
+    from emgcore.data.splits import proportional_splits
+
+    if config["splits"]:
+        return {k: tuple(v) for k, v in config["splits"].items()}
+    if DATASET == "synthetic":
+        import dataclasses
+
+        from emgcore.data.synthetic import PRESETS
+
+        syn = config["synthetic"]
+        extra = {k: v for k, v in syn.items() if k not in ("preset", "seed")}
+        data = dataclasses.replace(PRESETS[syn["preset"]](seed=syn["seed"]), **extra)
+        return proportional_splits(data.n_train_users, data.n_test_users)
+    if DATASET == "epn612":
+        from emgcore.data.epn612 import discover_users
+
+        users = discover_users(raw_input())
+        return proportional_splits(*(max(u.number for u in users if u.group == g) for g in ("training", "testing")))
+    raise ValueError(f"config: the within-user sweep on dataset {DATASET} needs explicit splits")
+
+
+_WITHIN_CHUNKS = {}
+
+
+def within_chunks():
+    """Every subject of every split, in chunks of within.chunk_size: {chunk name: subject ids}
+    (computed once per parse)."""
+    from emgcore.within.chunks import SubjectChunks
+
+    if not (WITHIN["variants"] and WITHIN["models"]):
+        return {}
+    if not _WITHIN_CHUNKS:
+        subjects = [s for first, last in splits_before_ingest().values() for s in range(first - 1, last)]
+        chunks = SubjectChunks.of(subjects, WITHIN["chunk_size"])
+        _WITHIN_CHUNKS.update({name: list(chunks.subjects_of(name)) for name in chunks.names})
+    return _WITHIN_CHUNKS
+
+
+def within_tables():
+    """Per-subject tables of the within-user sweep: every variant x seed x chunk."""
+    return [layout.within_chunk(v, s, c) for v in WITHIN["variants"] for s in SEEDS for c in within_chunks()]
+
+
+def within_outputs():
+    """The sweep's rows for results.csv and its figures (none when the sweep is empty)."""
+    if not within_chunks():
+        return []
+    keys = [(v, s) for v in WITHIN["variants"] for s in SEEDS]
+    return [f(v, s) for v, s in keys for f in (layout.within_rows, layout.within_curve, layout.within_scatter)]
 
 
 def loss_run(loss, variant, seed):
@@ -150,6 +208,8 @@ def evaluations_of(run):
     """Labels of every evaluation of `run` (emgcore.layout.evaluation_label): what the experiments
     ask of it (norm at running_norm.tau), plus the tau sweep when it is a sweep run."""
     labels = [layout.evaluation_label(e, n, RNORM["tau"]) for r, e, n in all_evaluations() if r == run]
+    if within_chunks() and run in [loss_run("base", v, s) for v in WITHIN["variants"] for s in SEEDS]:
+        labels += [layout.evaluation_label(run_variant(run), "nonorm")]  # the within-user sweep's reference
     if run in sweep_runs():
         e = RNORM["sweep_eval_variant"]
         labels += [layout.evaluation_label(e, "nonorm")]
@@ -157,6 +217,11 @@ def evaluations_of(run):
     if not labels:
         raise ValueError(f"run {run} is in no experiment of the config (cross_mhcnn, cross_models, cross_feats)")
     return list(dict.fromkeys(labels))
+
+
+def run_variant(run):
+    """The training variant in a run name (only for runs this workflow names)."""
+    return next(v for v in VARIANTS if f"-{v}-s" in run)
 
 
 def test_variants_of(run):

@@ -6,6 +6,7 @@ rule aggregate:
     input:
         cross=summaries(all_evaluations()),
         disentangle=dis_outputs("results_rows.csv"),
+        within=[layout.within_rows(v, s) for v in WITHIN["variants"] for s in SEEDS] if within_chunks() else [],
     output:
         report(layout.RESULTS_TABLE, caption="../docs/captions/results_table.rst", category="Results tables"),
     log:

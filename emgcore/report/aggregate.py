@@ -30,15 +30,16 @@ def aggregate_summaries(paths: Iterable[str | Path], keep: Collection[tuple[str,
     """Concatenate summary CSVs (one row per evaluation) into the results table, sorted by run and evaluation.
 
     With `keep`, a set of (run, evaluation label) pairs (`emgcore.layout.evaluation_label`), only
-    those rows of the cross-user summaries are kept (a run's summary also holds its tau sweep);
-    rows without a norm column's evaluation (the disentangling ones) are always kept.
+    those rows of the runs it names are kept (a run's summary also holds its tau sweep); rows of
+    other runs (the disentangling and within-user rows) are always kept.
     """
+    kept_runs = {run for run, _ in keep} if keep is not None else set()
     frames = []
     for path in paths:
         df = pd.read_csv(path)
         if keep is not None and "eval_variant" in df.columns and df["eval_variant"].notna().any():
             labels = [evaluation_label(v, n, t) for v, n, t in zip(df["eval_variant"], df["norm"], df["tau"])]
-            df = df[[(run, label) in keep for run, label in zip(df["run"], labels)]]
+            df = df[[(run, label) in keep or run not in kept_runs for run, label in zip(df["run"], labels)]]
         missing = [c for c in KEY_COLUMNS + REQUIRED_METRICS if c not in df.columns]
         if missing:
             raise ValueError(f"{path}: summary lacks columns {missing}")

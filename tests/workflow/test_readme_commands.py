@@ -183,6 +183,16 @@ def test_benchmark_and_comparison_scripts_start(tmp_path):
     assert res.returncode == 0 and "LS9" in res.stdout, res.stdout[-2000:] + res.stderr[-3000:]
     assert (tmp_path / "features.json").stat().st_size > 0
     res = subprocess.run(
+        [sys.executable, "benchmarks/feature_grid.py", "--groups", "RMS", "--windows", "2000", "--batches", "2"]
+        + ["--table-gib", "0.01", "--tmp", str(tmp_path), "--json", str(tmp_path / "grid.json")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert res.returncode == 0 and "RMS" in res.stdout, res.stdout[-2000:] + res.stderr[-3000:]
+    assert (tmp_path / "grid.json").stat().st_size > 0
+    res = subprocess.run(
         [sys.executable, "scripts/compare_synthetic_real.py", "--help"], cwd=REPO, capture_output=True, text=True
     )
     assert res.returncode == 0 and "--ciil-root" in res.stdout
@@ -202,5 +212,6 @@ CHECKS = {
     "benchmarks/preprocess.py": test_benchmark_and_comparison_scripts_start,
     "benchmarks/gpu_throughput.py": test_benchmark_and_comparison_scripts_start,
     "benchmarks/features.py": test_benchmark_and_comparison_scripts_start,
+    "benchmarks/feature_grid.py": test_benchmark_and_comparison_scripts_start,
     "scripts/compare_synthetic_real.py": test_benchmark_and_comparison_scripts_start,
 }

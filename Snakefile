@@ -1,6 +1,6 @@
 # Cross-user EMG gesture recognition benchmark.
 #   snakemake --cores all                      everything, on synthetic EPN-612-layout data
-#   snakemake --cores all cross_models         one experiment (also: cross_mhcnn, cross_feats, within, pca)
+#   snakemake --cores all cross_models         one experiment (also: cross_mhcnn, cross_feats, within, incremental, pca)
 #   snakemake --cores all --config dataset=epn612 data_dir=/path/to/EMG-EPN612
 #   snakemake --cores all results/figures/cross/<run>_<eval_variant>_<norm>.png   one figure
 import sys
@@ -30,6 +30,7 @@ include: "rules/preprocess.smk"
 include: "rules/cross.smk"
 include: "rules/cross_feats.smk"
 include: "rules/within.smk"
+include: "rules/incremental.smk"
 include: "rules/disentangle.smk"
 include: "rules/report.smk"
 
@@ -47,6 +48,7 @@ rule all:
         feats_figures(),
         layout.FEATS_TABLE if feats_evaluations() else [],
         within_outputs(),
+        incremental_outputs(),
         pca_figures(),
         dis_figures(),
         dis_summaries(),
@@ -78,6 +80,11 @@ rule cross_feats:
 rule within:
     input:
         within_outputs(),
+
+
+rule incremental:
+    input:
+        incremental_outputs(),
 
 
 rule pca:

@@ -238,6 +238,60 @@ def within_scatter(variant: str, seed) -> str:
     return f"{FIGURES}/within/within_vs_cross_{variant}_s{seed}.png"
 
 
+# ---------------------------------------------------------------------------------------------
+# incremental training: results/incremental/incr-<ordering>-k<K>-r<R>-<variant>-s<seed>/
+
+INCREMENTAL = f"{RESULTS}/incremental"
+ORDERINGS = ("worst", "best", "random")
+
+
+@dataclass(frozen=True)
+class IncrementalRun:
+    """The cross-user MHCNN on the first `k` training users of an ordering (worst-first, best-first by
+    their within-user accuracy, or a seeded shuffle) with the first `r` repetitions per gesture."""
+
+    ordering: str
+    order_seed: int | None
+    k: int
+    r: int
+    variant: str
+    seed: int
+
+    def __post_init__(self) -> None:
+        if self.ordering not in ORDERINGS:
+            raise ValueError(f"unknown ordering {self.ordering!r}; expected one of {ORDERINGS}")
+        if (self.ordering == "random") != (self.order_seed is not None):
+            raise ValueError("the random ordering takes a seed, worst and best none")
+
+    @property
+    def order_tag(self) -> str:
+        """``worst``, ``best`` or ``random<seed>``."""
+        return self.ordering if self.order_seed is None else f"{self.ordering}{self.order_seed}"
+
+    @property
+    def name(self) -> str:
+        return f"incr-{self.order_tag}-k{self.k}-r{self.r}-{self.variant}-s{self.seed}"
+
+
+def incremental_file(run: str, name: str) -> str:
+    """A file of an incremental run's folder: model.pt, run.json, train_log.csv, per_subject.csv, summary.csv."""
+    return f"{INCREMENTAL}/{run}/{name}"
+
+
+def incremental_rows(variant: str, seed) -> str:
+    return f"{INCREMENTAL}/{variant}-s{seed}_rows.csv"
+
+
+def incremental_heatmap(order_tag: str, variant: str, seed) -> str:
+    """Users x repetitions of one ordering: mean and std of per-subject balanced accuracy."""
+    return f"{FIGURES}/incremental/heatmap_{order_tag}_{variant}_s{seed}.png"
+
+
+def incremental_curve(variant: str, seed) -> str:
+    """Mean per-subject balanced accuracy against K at the largest R, the orderings together."""
+    return f"{FIGURES}/incremental/accuracy_vs_users_{variant}_s{seed}.png"
+
+
 def pca_figure(run: str) -> str:
     return f"{FIGURES}/pca/{run}.png"
 

@@ -1,5 +1,6 @@
 # Config validation, typed settings, target lists and input functions. Every path comes from
 # emgcore.layout; every default from config.yaml (checked by schemas/config.schema.yaml).
+import dataclasses
 import sys
 
 from snakemake.utils import validate
@@ -28,6 +29,9 @@ TrainingSettings.from_config(FEATS_TRAIN)  # checked before any job starts
 WITHIN = config["within"]
 WITHIN_TRAIN = {**TRAIN, **WITHIN["training"]}  # the within-user fits' training settings
 TrainingSettings.from_config(WITHIN_TRAIN)
+INCR = config["incremental"]
+INCR_TRAIN = {**TRAIN, **INCR["training"]}  # the incremental runs' training settings
+TrainingSettings.from_config(INCR_TRAIN)
 RNORM = config["running_norm"]
 PCA = config["pca"]
 DIS = config["disentangle"]
@@ -109,6 +113,53 @@ def within_outputs():
         return []
     keys = [(v, s) for v in WITHIN["variants"] for s in SEEDS]
     return [f(v, s) for v, s in keys for f in (layout.within_rows, layout.within_curve, layout.within_scatter)]
+
+
+def incremental_runs(seed):
+    """Every run of the incremental sweep for one seed (emgcore.layout.IncrementalRun), in grid order."""
+    orders = [(o, None) for o in INCR["orderings"] if o != "random"]
+    orders += [("random", rs) for rs in INCR["random_seeds"] if "random" in INCR["orderings"]]
+    return [
+        layout.IncrementalRun(o, rs, k, r, INCR["variant"], seed)
+        for o, rs in orders
+        for k in INCR["users"]
+        for r in INCR["reps"]
+    ]
+
+
+def incremental_chunks():
+    """The sweep's runs of every seed cut into jobs of incremental.runs_per_job (none when it is empty)."""
+    if not (INCR["users"] and INCR["reps"] and INCR["orderings"]):
+        return []
+    rank = INCR["rank_by"]
+    if not (
+        INCR["variant"] in WITHIN["variants"]
+        and rank["model"] in WITHIN["models"]
+        and rank["n_train_reps"] in WITHIN["n_train_reps"]
+    ):
+        raise ValueError(
+            f"config: incremental.rank_by {rank} on {INCR['variant']} needs that model, N and variant in the "
+            f"within sweep (within.models {WITHIN['models']}, n_train_reps {WITHIN['n_train_reps']}, "
+            f"variants {WITHIN['variants']})"
+        )
+    size = INCR["runs_per_job"]
+    chunks = []
+    for seed in SEEDS:
+        runs = incremental_runs(seed)
+        chunks += [runs[i : i + size] for i in range(0, len(runs), size)]
+    return chunks
+
+
+def incremental_outputs():
+    """The sweep's rows for results.csv and its figures, per seed."""
+    if not incremental_chunks():
+        return []
+    tags = [r.order_tag for r in incremental_runs(0) if r.k == INCR["users"][0] and r.r == INCR["reps"][0]]
+    out = []
+    for seed in SEEDS:
+        out += [layout.incremental_rows(INCR["variant"], seed), layout.incremental_curve(INCR["variant"], seed)]
+        out += [layout.incremental_heatmap(t, INCR["variant"], seed) for t in tags]
+    return out
 
 
 def loss_run(loss, variant, seed):

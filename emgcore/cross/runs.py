@@ -35,7 +35,7 @@ from emgcore.models import build_model, model_spec
 from emgcore.models.hcf import hcf_kwargs
 from emgcore.models.lda import LDALinear
 from emgcore.preprocess.window_dataset import WindowDataset, make_loader
-from emgcore.preprocess.window_index import load_window_index
+from emgcore.preprocess.window_index import WindowIndex, load_window_index
 from emgcore.settings import TrainingSettings, fit_to_data
 
 #: models that consume hand-crafted features instead of raw windows, and the table layout they need
@@ -175,8 +175,8 @@ def fit_training_to_data(training: TrainingSettings, loss_name: str, train_index
 def train_cross_run(
     run: CrossRun,
     store_dir: str | Path,
-    train_index: str | Path,
-    val_index: str | Path,
+    train_index: str | Path | WindowIndex,
+    val_index: str | Path | WindowIndex,
     out_dir: str | Path,
     training: TrainingSettings,
     progress: bool = True,
@@ -206,9 +206,10 @@ def train_cross_run(
     # 'auto' (the pipeline's default): this process's GPU when there is one, else the CPU
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     training = training.replace(device=resolve_device(training.device, local_rank))
-    train_index_ = load_window_index(train_index)
+    train_index_ = train_index if isinstance(train_index, WindowIndex) else load_window_index(train_index)
+    val_index_ = val_index if isinstance(val_index, WindowIndex) else load_window_index(val_index)
     train_ds = WindowDataset.from_store(train_index_, store_dir)
-    val_ds = WindowDataset.from_store(load_window_index(val_index), store_dir)
+    val_ds = WindowDataset.from_store(val_index_, store_dir)
     # features on the training device, unless loader worker processes compute them (on their CPU)
     feature_device = training.device if training.num_workers == 0 else "cpu"
     train_view = model_view(train_ds, model_name, features, feature_device)

@@ -33,12 +33,14 @@ SUMMARY_COLUMNS = ("run", "model", "loss", "train_variant", "eval_variant", "nor
 def cross_rows(results: pd.DataFrame) -> pd.DataFrame:
     """The cross-user rows of results.csv (every row with a training variant: not the disentangling
     ones), without the feature grid's runs (a model on eleven feature groups; they have their own
-    heatmap, emgcore.report.feature_grid) and without the within-user rows."""
+    heatmap, emgcore.report.feature_grid), without the within-user and the incremental rows."""
     require_columns(results, SUMMARY_COLUMNS, "results table")
     rows = results[results["train_variant"].notna() & results["eval_variant"].notna()]
     if "feature_group" in rows.columns:
         rows = rows[rows["feature_group"].isna() | (rows["feature_group"].astype(str) == "")]
     rows = rows[rows["loss"] != "within"]  # per-subject models: their own figures (emgcore.within.report)
+    if "n_users" in rows.columns:  # the incremental sweep's runs (K users x R repetitions): their heatmaps
+        rows = rows[rows["n_users"].isna()]
     if rows.empty:
         raise ValueError("results table has no cross-user rows (all rows lack train_variant/eval_variant)")
     return rows

@@ -135,3 +135,71 @@ def incremental_index(
         index.subject[keep], index.rep[keep], index.start[keep], index.label[keep], index.window, index.stride
     )
     return subset, adapted
+
+
+def within_ranking(table: pd.DataFrame, model: str, n_train_reps: int, split: str = "train") -> pd.Series:
+    """Each `split` user's within-user balanced accuracy of `model` (e.g. ``mhcnn-noft``) at
+    ``N = n_train_reps``, from the within sweep's per-subject table: what orders the users."""
+    from emgcore.within.fit import WithinModel
+
+    spec = WithinModel.parse(model)
+    ft = table["ft"].fillna("").astype(str) if "ft" in table.columns else pd.Series("", index=table.index)
+    rows = table[
+        (table["model"] == spec.model)
+        & (ft == spec.ft)
+        & (table["n_train_reps"] == n_train_reps)
+        & (table["split"] == split)
+    ]
+    if rows.empty:
+        raise ValueError(f"the within-user tables hold no {split} user for {spec.name} at N={n_train_reps}")
+    return ranking_scores(rows[["subject", "bal_acc"]])
+
+
+def train_incremental_run(
+    run,
+    ranking,
+    store_dir: str | Path,
+    train_index: WindowIndex,
+    val_index,
+    test_index,
+    out_dir: str | Path,
+    training,
+    batch_size: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train the cross-user MHCNN of one :class:`emgcore.layout.IncrementalRun` (its K users of the
+    ordering, their first R repetitions per gesture) into `out_dir` and evaluate it on the test users
+    without normalisation; returns (per-subject table, summary), both with the run's keys: ``run``
+    (its name), ordering, order_seed, n_users (K used), n_reps (R asked) and the selected users in run.json."""
+    import json
+
+    from emgcore import layout
+    from emgcore.cross.evaluation import Evaluation, evaluate_run
+    from emgcore.cross.runs import train_cross_run
+    from emgcore.io import write_text_atomic
+
+    selection = select_users(ranking, run.ordering, run.k, run.order_seed)
+    index, clipped = incremental_index(train_index, store_dir, selection.users, run.r)
+    out_dir = Path(out_dir)
+    cross = layout.CrossRun("mhcnn", "base", run.variant, run.seed)
+    train_cross_run(cross, store_dir, index, val_index, out_dir, training, progress=False)
+    info = json.loads((out_dir / layout.RUN_INFO).read_text())
+    info["incremental"] = {
+        "run": run.name,
+        "ordering": run.ordering,
+        "order_seed": run.order_seed,
+        "k": run.k,
+        "k_used": selection.k_used,
+        "r": run.r,
+        "users": [int(u) for u in selection.users],
+        "n_windows": len(index),
+        "adapted": {
+            **({"k": selection.adapted} if selection.adapted else {}),
+            **{str(u): a for u, a in clipped.items()},
+        },
+    }
+    write_text_atomic(out_dir / layout.RUN_INFO, json.dumps(info, indent=1))
+    per_subject, summary = evaluate_run(
+        out_dir, store_dir, {run.variant: test_index}, [Evaluation(run.variant, "nonorm")], batch_size, 0
+    )
+    keys = dict(run=run.name, ordering=run.ordering, order_seed=run.order_seed, n_users=selection.k_used, n_reps=run.r)
+    return per_subject.assign(**keys), summary.assign(**keys)

@@ -128,3 +128,94 @@ def plot_within_vs_cross(table: pd.DataFrame, cross: pd.Series, title: str, out_
     fig.suptitle(title, fontsize=9, x=0.01, ha="left")
     fig.tight_layout()
     return _save_figure(fig, out_path)
+
+
+def order_tag(ordering: str, order_seed) -> str:
+    """``worst``, ``best`` or ``random<seed>`` (emgcore.layout.IncrementalRun.order_tag)."""
+    return ordering if ordering != "random" else f"random{int(order_seed)}"
+
+
+def incremental_cells(per_subject: pd.DataFrame) -> pd.DataFrame:
+    """One row per (ordering tag, K used, R): mean, std and worst-decile mean of the test users'
+    balanced accuracy (the incremental runs' per-subject tables)."""
+    require_columns(
+        per_subject, ("ordering", "order_seed", "n_users", "n_reps", "subject", "bal_acc"), "incremental table"
+    )
+    table = per_subject.assign(
+        tag=[order_tag(o, s) for o, s in zip(per_subject["ordering"], per_subject["order_seed"])]
+    )
+    rows = []
+    for (tag, k, r), part in table.groupby(["tag", "n_users", "n_reps"], sort=True):
+        stats = describe(part["bal_acc"].to_numpy(dtype=float))
+        rows.append(
+            dict(
+                order=tag,
+                n_users=int(k),
+                n_reps=int(r),
+                n_subjects=int(part["subject"].nunique()),
+                **{f"bal_acc_{key}": stats[key] for key in ("mean", "std", "worst10")},
+            )
+        )
+    return pd.DataFrame(rows)
+
+
+def plot_incremental_heatmap(cells: pd.DataFrame, tag: str, out_path: str | Path) -> Path:
+    """Users (rows) x repetitions (columns) of one ordering: the mean per-subject balanced accuracy
+    (left) and its std across test users (right)."""
+    part = cells[cells["order"] == tag]
+    if part.empty:
+        raise ValueError(f"no incremental run with ordering {tag!r}")
+    fig, axes = plt.subplots(
+        1, 2, figsize=(2.0 + 1.3 * part["n_reps"].nunique() * 2, 1.6 + 0.45 * part["n_users"].nunique())
+    )
+    for ax, value, cmap, vmin, vmax in (
+        (axes[0], "bal_acc_mean", "viridis", CHANCE, 1.0),
+        (axes[1], "bal_acc_std", "magma_r", 0.0, None),
+    ):
+        grid = part.pivot_table(index="n_users", columns="n_reps", values=value).sort_index()
+        image = ax.imshow(grid.to_numpy(dtype=float), cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto", origin="lower")
+        values = grid.to_numpy(dtype=float)
+        light_below = 0.6 if value == "bal_acc_mean" else -np.inf  # white text on dark cells
+        dark_above = np.inf if value == "bal_acc_mean" else 0.6 * np.nanmax(values)
+        for (i, j), v in np.ndenumerate(values):
+            if np.isfinite(v):
+                colour = "white" if v < light_below or v > dark_above else "black"
+                ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color=colour)
+        ax.set_xticks(range(grid.shape[1]), grid.columns)
+        ax.set_yticks(range(grid.shape[0]), grid.index)
+        ax.set_xlabel("repetitions per gesture (R)")
+        ax.set_ylabel("training users (K)")
+        ax.set_title(("mean" if value == "bal_acc_mean" else "std") + " of per-subject balanced accuracy", fontsize=8)
+        fig.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
+    fig.suptitle(f"Incremental training, {tag} users first", fontsize=9, x=0.01, ha="left")
+    fig.tight_layout()
+    return _save_figure(fig, out_path)
+
+
+def plot_incremental_curve(cells: pd.DataFrame, out_path: str | Path) -> Path:
+    """Mean per-subject balanced accuracy against K at the largest R, one line per ordering (± std)."""
+    if cells.empty:
+        raise ValueError("no incremental run to plot")
+    top = cells[cells["n_reps"] == cells["n_reps"].max()]
+    fig, ax = plt.subplots(figsize=(6.5, 4.0))
+    for tag, part in top.groupby("order", sort=True):
+        part = part.sort_values("n_users")
+        line = ax.plot(part["n_users"], part["bal_acc_mean"], marker="o", label=tag)[0]
+        ax.fill_between(
+            part["n_users"],
+            part["bal_acc_mean"] - part["bal_acc_std"],
+            part["bal_acc_mean"] + part["bal_acc_std"],
+            color=line.get_color(),
+            alpha=0.12,
+        )
+    ax.axhline(CHANCE, color="grey", linestyle=":", label="chance")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("training users (K)")
+    ax.set_ylabel("mean per-subject balanced accuracy")
+    ax.set_ylim(0.0, 1.0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(
+        f"Incremental training at R = {int(top['n_reps'].iloc[0])} repetitions per gesture", fontsize=9, loc="left"
+    )
+    return _save_figure(fig, out_path)

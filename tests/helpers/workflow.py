@@ -56,6 +56,7 @@ TINY = {
         "training": {},
     },
     "within": {"variants": []},  # 2 repetitions per gesture cannot split 3 ways: tests/workflow/test_within.py
+    "incremental": {"users": []},  # it ranks users by the within sweep: tests/workflow/test_within.py
     "running_norm": {"tau": 500, "prior_count": 50, "tau_sweep": [100, float("inf")], "sweep_eval_variant": "raw"},
     "pca": {"runs": ["mhcnn-base-raw-s0"], "eval_variant": "raw", "max_windows": 200},
     "disentangle": {

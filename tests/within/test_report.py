@@ -108,3 +108,42 @@ def test_the_scatter_pairs_each_test_user_at_the_largest_n(table, cross, tmp_pat
     np.testing.assert_allclose(points[:, 0], [0.5, 0.6, 0.7])
     with pytest.raises(ValueError, match="no standard/nonorm"):
         cross_reference(pd.DataFrame(dict(subject=[1], eval_variant="raw", norm="nonorm", bal_acc=[0.5])), "standard")
+
+
+def incremental_table():
+    rows = []
+    for ordering, seed, shift in (("worst", None, 0.0), ("best", None, 0.1), ("random", 0, 0.05)):
+        for k in (4, 16):
+            for r in (3, 12):
+                for s in (40, 41, 42):
+                    acc = 0.2 + 0.01 * k + 0.01 * r + shift + 0.001 * s
+                    rows.append(dict(ordering=ordering, order_seed=seed, n_users=k, n_reps=r, subject=s, bal_acc=acc))
+    return pd.DataFrame(rows)
+
+
+def test_incremental_cells_and_figures(tmp_path, monkeypatch):
+    cells = report.incremental_cells(incremental_table())
+    assert len(cells) == 3 * 2 * 2 and set(cells.order) == {"worst", "best", "random0"}
+    cell = cells[(cells.order == "best") & (cells.n_users == 16) & (cells.n_reps == 12)].iloc[0]
+    assert cell.bal_acc_mean == pytest.approx(0.2 + 0.16 + 0.12 + 0.1 + 0.041) and cell.n_subjects == 3
+    drawn = []
+    monkeypatch.setattr(report, "_save_figure", lambda fig, path: drawn.append(fig) or path)
+    report.plot_incremental_heatmap(cells, "random0", tmp_path / "h.png")
+    mean_ax = drawn[0].axes[0]
+    assert mean_ax.images[0].get_array().shape == (2, 2)  # users x repetitions
+    assert len(mean_ax.texts) == 4 and [t.get_text() for t in mean_ax.get_yticklabels()] == ["4", "16"]
+    report.plot_incremental_curve(cells, tmp_path / "c.png")
+    lines = {line.get_label(): line for line in drawn[1].axes[0].get_lines()}
+    assert {"worst", "best", "random0"} <= set(lines) and list(lines["best"].get_xdata()) == [4, 16]
+    with pytest.raises(ValueError, match="ordering 'random1'"):
+        report.plot_incremental_heatmap(cells, "random1", tmp_path / "x.png")
+
+
+def test_within_ranking_reads_the_configured_model_and_n_of_the_training_users(table):
+    from emgcore.within.incremental import within_ranking
+
+    ranking = within_ranking(table, "mhcnn-ft", 3)
+    assert list(ranking.index) == [0, 1]  # the training users only
+    assert ranking.loc[1] == pytest.approx(0.3 + 0.3 + 0.01 + 0.05)
+    with pytest.raises(ValueError, match="no train user for cnn_hcf at N=3"):
+        within_ranking(table, "cnn_hcf", 3)

@@ -46,9 +46,12 @@ def benchmark(*parts: str) -> str:
 # datasets: raw files -> store -> window indexes
 
 
-def data_tag(dataset: str, synthetic_preset: str) -> str:
-    """Folder name of a data source; the demo and the EPN-scale synthetic sets never share paths."""
-    return f"synthetic-{synthetic_preset}" if dataset == "synthetic" else dataset
+def data_tag(dataset: str, synthetic_preset: str, csv_name: str = "libemg_csv") -> str:
+    """Folder name of a data source; the demo and the EPN-scale synthetic sets never share paths, and
+    a folder of libemg-style CSV recordings goes by its configured name (libemg_csv.name)."""
+    if dataset == "synthetic":
+        return f"synthetic-{synthetic_preset}"
+    return csv_name if dataset == "libemg_csv" else dataset
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ validate(config, schema="../schemas/config.schema.yaml")
 
 ENV = "../envs/emgcore.yaml"
 DATASET = config["dataset"]
-DATA_TAG = layout.data_tag(DATASET, config["synthetic"]["preset"])
+DATA_TAG = layout.data_tag(DATASET, config["synthetic"]["preset"], config["libemg_csv"]["name"])
 DATA = layout.DataPaths(DATA_TAG)
 TRAIN = config["training"]
 TRAINING = TrainingSettings.from_config(TRAIN)  # checked once, before any job starts
@@ -349,9 +349,12 @@ def dis_source(wc):
 
 
 def raw_input():
-    """The dataset folder that ingestion reads: written by a rule (synthetic, ciil) or given."""
-    if DATASET == "ciil" and not config["data_dir"]:
-        raise ValueError("config: dataset=ciil needs data_dir=/path/to/ciil (ElectrodeShift/, MinimalTrainingData/)")
+    """The dataset folder that ingestion reads: written by a rule (synthetic, libemg_csv) or given."""
+    if DATASET == "libemg_csv" and not (config["data_dir"] and config["libemg_csv"]["training"]):
+        raise ValueError(
+            "config: dataset=libemg_csv needs data_dir=/path/to/recordings and libemg_csv.training "
+            "(patterns, classes; presets/ciil.yaml is an example)"
+        )
     if DATASET == "epn612":
         if not config["data_dir"]:
             raise ValueError(

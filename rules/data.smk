@@ -22,23 +22,25 @@ rule synthesize:
         "../workflow_scripts/synthesize.py"
 
 
-rule ciil_to_epn612:
+rule libemg_csv_to_epn612:
     output:
-        directory(layout.DataPaths("ciil").raw),
+        directory(layout.DataPaths(config["libemg_csv"]["name"]).raw),
     log:
-        layout.log("data", "ciil_to_epn612"),
+        layout.log("data", f"{config['libemg_csv']['name']}_to_epn612"),
     benchmark:
-        layout.benchmark("data", "ciil_to_epn612")
+        layout.benchmark("data", f"{config['libemg_csv']['name']}_to_epn612")
     conda:
         ENV
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=2000,
+        runtime=20,
     params:
         root=config["data_dir"],
+        training=config["libemg_csv"]["training"],
+        testing=config["libemg_csv"]["testing"],
     script:
-        "../workflow_scripts/ciil_to_epn612.py"
+        "../workflow_scripts/libemg_csv_to_epn612.py"
 
 
 rule ingest:

@@ -51,7 +51,11 @@ if incremental_chunks():
                 layout.incremental_file(r.name, "summary.csv") for r in incremental_runs(int(wc.seed))
             ],
         output:
-            rows=layout.incremental_rows(INCR["variant"], "{seed}"),
+            rows=report(
+                layout.incremental_rows(INCR["variant"], "{seed}"),
+                caption="../docs/captions/incremental_table.rst",
+                category="Incremental training",
+            ),
             curve=report(
                 layout.incremental_curve(INCR["variant"], "{seed}"),
                 caption="../docs/captions/incremental_curve.rst",

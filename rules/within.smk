@@ -42,7 +42,11 @@ rule within_report:
         tables=lambda wc: [layout.within_chunk(wc.variant, wc.seed, c) for c in within_chunks()],
         cross=lambda wc: layout.per_subject(loss_run("base", wc.variant, wc.seed)),
     output:
-        rows=layout.within_rows("{variant}", "{seed}"),
+        rows=report(
+            layout.within_rows("{variant}", "{seed}"),
+            caption="../docs/captions/within_table.rst",
+            category="Within-user upper bound",
+        ),
         curve=report(
             layout.within_curve("{variant}", "{seed}"),
             caption="../docs/captions/within_curve.rst",

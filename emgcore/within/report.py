@@ -61,7 +61,13 @@ def within_results_rows(table: pd.DataFrame, seed: int) -> pd.DataFrame:
         for metric in METRICS:
             if metric in part.columns:
                 row.update({f"{metric}_{k}": v for k, v in describe(part[metric].to_numpy(dtype=float)).items()})
-        row.update(ft=ft, n_train_reps=int(n), split=split, in_cross_training=bool(part["in_cross_training"].all()))
+        row.update(
+            variant=variant,
+            ft=ft,
+            n_train_reps=int(n),
+            split=split,
+            in_cross_training=bool(part["in_cross_training"].all()),
+        )
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -98,6 +98,28 @@ TRIMMED["cross_mhcnn"] = dict(
 )
 TRIMMED["cross_models"] = dict(TINY["cross_models"], models=["mhcnn", "lda"])
 TRIMMED["cross_feats"] = dict(TINY["cross_feats"], groups=["LS4"], models=["cnn_hcf"])
+# 4 repetitions per gesture so that the within sweep (and the incremental sweep it ranks) can run: every report
+# category then has an output
+TRIMMED["synthetic"] = dict(TINY["synthetic"], reps_per_gesture=4)
+TRIMMED["within"] = {
+    "n_train_reps": [1, 2],
+    "val_rep": 2,
+    "test_reps": [3],
+    "variants": ["raw"],
+    "models": ["mhcnn-ft", "lda"],
+    "chunk_size": 7,
+    "training": {"max_epochs": 1, "max_train_batches_per_epoch": 2},
+}
+TRIMMED["incremental"] = {
+    "users": [2],
+    "reps": [1, 2],
+    "orderings": ["worst", "random"],
+    "random_seeds": [0],
+    "rank_by": {"model": "lda", "n_train_reps": 1},
+    "variant": "raw",
+    "runs_per_job": 4,
+    "training": {"max_epochs": 1, "max_train_batches_per_epoch": 2},
+}
 TRIMMED["running_norm"] = dict(TINY["running_norm"], tau_sweep=[100])
 TRIMMED["disentangle"] = dict(TINY["disentangle"], datasets=["epn"])
 #: the tables a run of TRIMMED writes under results/

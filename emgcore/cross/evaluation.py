@@ -91,7 +91,7 @@ def evaluate_run(
     model = load_model(model_path)
     model_name = getattr(model, "model_name", None) or model_spec(model)["name"]
     features = run_features(model_path)
-    indexes = {v: _index(test_indexes[v]) for v in dict.fromkeys(e.eval_variant for e in evaluations)}
+    indexes = {v: load_window_index(test_indexes[v]) for v in dict.fromkeys(e.eval_variant for e in evaluations)}
     for variant, index in indexes.items():
         if len(index) == 0:
             raise ValueError(f"{test_indexes[variant]}: window index is empty; nothing to evaluate")
@@ -114,10 +114,6 @@ def evaluate_run(
         tables.append(_lead_with(per_subject, keys))
         summaries.append(_lead_with(summarise(per_subject), keys))
     return pd.concat(tables, ignore_index=True), pd.concat(summaries, ignore_index=True)
-
-
-def _index(index: str | Path | WindowIndex) -> WindowIndex:
-    return index if isinstance(index, WindowIndex) else load_window_index(index)
 
 
 def _lead_with(table: pd.DataFrame, keys: Mapping) -> pd.DataFrame:

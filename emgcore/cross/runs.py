@@ -206,8 +206,7 @@ def train_cross_run(
     # 'auto' (the pipeline's default): this process's GPU when there is one, else the CPU
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     training = training.replace(device=resolve_device(training.device, local_rank))
-    train_index_ = train_index if isinstance(train_index, WindowIndex) else load_window_index(train_index)
-    val_index_ = val_index if isinstance(val_index, WindowIndex) else load_window_index(val_index)
+    train_index_, val_index_ = load_window_index(train_index), load_window_index(val_index)
     train_ds = WindowDataset.from_store(train_index_, store_dir)
     val_ds = WindowDataset.from_store(val_index_, store_dir)
     # features on the training device, unless loader worker processes compute them (on their CPU)

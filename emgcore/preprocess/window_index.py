@@ -214,8 +214,11 @@ def save_window_index(path: str | os.PathLike, index: WindowIndex) -> None:
     write_atomic(path, lambda tmp: np.savez(tmp, **arrays))
 
 
-def load_window_index(path: str | os.PathLike) -> WindowIndex:
-    """Read a window index written by :func:`save_window_index`, validating arrays and dtypes."""
+def load_window_index(path: str | os.PathLike | WindowIndex) -> WindowIndex:
+    """Read a window index written by :func:`save_window_index`, validating arrays and dtypes; an index
+    already in memory (e.g. the incremental sweep's subset) is returned as it is."""
+    if isinstance(path, WindowIndex):
+        return path
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"window index {path} does not exist")

@@ -1,6 +1,6 @@
 # Cross-user EMG gesture recognition benchmark.
 #   snakemake --cores all                      everything, on synthetic EPN-612-layout data
-#   snakemake --cores all cross_models         one experiment (also: cross_mhcnn, cross_feats, within, incremental, pca)
+#   snakemake --cores all cross_models         one experiment (also: cross_mhcnn, cross_feats, within, incremental, rotation, pca)
 #   snakemake --cores all --config dataset=epn612 data_dir=/path/to/EMG-EPN612
 #   snakemake --cores all results/figures/cross/<run>_<eval_variant>_<norm>.png   one figure
 import sys
@@ -31,6 +31,7 @@ include: "rules/cross.smk"
 include: "rules/cross_feats.smk"
 include: "rules/within.smk"
 include: "rules/incremental.smk"
+include: "rules/rotation.smk"
 include: "rules/disentangle.smk"
 include: "rules/report.smk"
 
@@ -49,6 +50,7 @@ rule all:
         layout.FEATS_TABLE if feats_evaluations() else [],
         within_outputs(),
         incremental_outputs(),
+        rotation_outputs(),
         pca_figures(),
         dis_figures(),
         dis_summaries(),
@@ -85,6 +87,11 @@ rule within:
 rule incremental:
     input:
         incremental_outputs(),
+
+
+rule rotation:
+    input:
+        rotation_outputs(),
 
 
 rule pca:

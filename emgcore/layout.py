@@ -295,6 +295,40 @@ def incremental_curve(variant: str, seed) -> str:
     return f"{FIGURES}/incremental/accuracy_vs_users_{variant}_s{seed}.png"
 
 
+# ---------------------------------------------------------------------------------------------
+# rotation robustness: results/rotation/rot-<model>-<augment>-<variant>-s<seed>/ (an "arm")
+
+ROTATION = f"{RESULTS}/rotation"
+ROTATION_TABLE = f"{RESULTS}/rotation.csv"
+ROTATION_REFERENCE = f"{ROTATION}/reference.json"
+ROTATION_ROWS = f"{ROTATION}/results_rows.csv"
+
+
+def rotation_arm(model: str, augment: str, variant: str, seed) -> str:
+    """Name of one arm of the rotation experiment: a model trained with one augmentation (none, roll, frac)."""
+    return f"rot-{model}-{augment}-{variant}-s{seed}"
+
+
+def rotation_file(arm: str, name: str) -> str:
+    """A file of an arm's folder: model.pt, run.json, train_log.csv (trained here), rotation_per_subject.csv."""
+    return f"{ROTATION}/{arm}/{name}"
+
+
+def rotation_set(name: str) -> str:
+    """Folder of an extra evaluation set (store/, windows.npz, units.csv), e.g. CIIL's after-shift trials."""
+    return f"{ROTATION}/sets/{name}"
+
+
+def rotation_offsets_figure(test_set: str) -> str:
+    """Each person's estimated armband offset against their balanced accuracy, one panel per method."""
+    return f"{FIGURES}/rotation/offset_vs_accuracy_{test_set}.png"
+
+
+def rotation_shift_figure(test_set: str) -> str:
+    """Mean per-subject balanced accuracy against an applied rotation of every person (the synthetic check)."""
+    return f"{FIGURES}/rotation/accuracy_vs_shift_{test_set}.png"
+
+
 def pca_figure(run: str) -> str:
     return f"{FIGURES}/pca/{run}.png"
 

@@ -32,6 +32,9 @@ TrainingSettings.from_config(WITHIN_TRAIN)
 INCR = config["incremental"]
 INCR_TRAIN = {**TRAIN, **INCR["training"]}  # the incremental runs' training settings
 TrainingSettings.from_config(INCR_TRAIN)
+ROT = config["rotation"]
+ROT_TRAIN = {**TRAIN, **ROT["training"]}  # the augmented arms' training settings
+TrainingSettings.from_config(ROT_TRAIN)
 RNORM = config["running_norm"]
 PCA = config["pca"]
 DIS = config["disentangle"]
@@ -58,6 +61,8 @@ wildcard_constraints:
     held=r"[0-9_]+",
     run=layout.RUN_PATTERN,
     group="[A-Z0-9]+",
+    augment="none|roll|frac",
+    extra_set="[A-Za-z0-9_]+",
 
 
 def splits_before_ingest():
@@ -159,6 +164,39 @@ def incremental_outputs():
     for seed in SEEDS:
         out += [layout.incremental_rows(INCR["variant"], seed), layout.incremental_curve(INCR["variant"], seed)]
         out += [layout.incremental_heatmap(t, INCR["variant"], seed) for t in tags]
+    return out
+
+
+def rotation_arms():
+    """(model, augmentation) of every arm of the rotation experiment, in config order."""
+    return [tuple(arm.split("-")) for arm in ROT["arms"]]
+
+
+def rotation_arm_names():
+    return [layout.rotation_arm(m, a, ROT["variant"], s) for s in SEEDS for m, a in rotation_arms()]
+
+
+def rotation_reuses_cross(augment):
+    """An arm without augmentation trained with the cross-user settings is the cross-user run itself
+    (same model, windows, settings and seed: the same weights), so it is not trained twice."""
+    return augment == "none" and not ROT["training"]
+
+
+def rotation_model_dir(model, augment, variant, seed):
+    """The folder holding an arm's model.pt and run.json."""
+    if rotation_reuses_cross(augment):
+        return layout.cross_dir(model_run(model, variant, seed))
+    return f"{layout.ROTATION}/{layout.rotation_arm(model, augment, variant, seed)}"
+
+
+def rotation_outputs():
+    """The experiment's table, rows for results.csv and figures (none without arms)."""
+    if not ROT["arms"]:
+        return []
+    out = [layout.ROTATION_TABLE, layout.ROTATION_ROWS, layout.rotation_offsets_figure("test")]
+    out += [layout.rotation_offsets_figure(name) for name in ROT["extra_sets"]]
+    if len(ROT["applied_shifts"]) > 1:
+        out.append(layout.rotation_shift_figure("test"))
     return out
 
 

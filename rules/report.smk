@@ -8,6 +8,7 @@ rule aggregate:
         disentangle=dis_outputs("results_rows.csv"),
         within=[layout.within_rows(v, s) for v in WITHIN["variants"] for s in SEEDS] if within_chunks() else [],
         incremental=[layout.incremental_rows(INCR["variant"], s) for s in SEEDS] if incremental_chunks() else [],
+        rotation=[layout.ROTATION_ROWS] if ROT["arms"] else [],
     output:
         report(layout.RESULTS_TABLE, caption="../docs/captions/results_table.rst", category="Results tables"),
     log:

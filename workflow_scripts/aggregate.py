@@ -9,7 +9,13 @@ from emgcore.report.aggregate import aggregate_summaries  # noqa: E402
 
 keep = {tuple(pair) for pair in snakemake.params.keep}
 table = aggregate_summaries(
-    [*snakemake.input.cross, *snakemake.input.disentangle, *snakemake.input.within, *snakemake.input.incremental],
+    [
+        *snakemake.input.cross,
+        *snakemake.input.disentangle,
+        *snakemake.input.within,
+        *snakemake.input.incremental,
+        *snakemake.input.rotation,
+    ],
     keep=keep,
 )
 write_csv_atomic(table, snakemake.output[0])

@@ -181,8 +181,14 @@ def train_cross_run(
     training: TrainingSettings,
     progress: bool = True,
     feature_cache: FeatureCache | None = None,
+    augmentation=None,
+    extra_info: Mapping | None = None,
 ) -> TrainResult:
     """Train `run` (model x loss x training variant x seed) on a train/val window index pair into `out_dir`.
+
+    `augmentation` (``emgcore.rotation.augment.RandomRingShift``) ring-shifts every training window
+    as it is drawn (feature models get features of the shifted windows; validation is left as is);
+    `extra_info` is added to run.json (the rotation experiment records its augmentation there).
 
     Feature models (mlp, lstm_hcf, cnn_hcf, lda) get hand-crafted features of the same windows
     (native, libemg's definitions, on the training device): per batch, or from `feature_cache`,
@@ -211,7 +217,14 @@ def train_cross_run(
     val_ds = WindowDataset.from_store(val_index_, store_dir)
     # features on the training device, unless loader worker processes compute them (on their CPU)
     feature_device = training.device if training.num_workers == 0 else "cpu"
-    train_view = model_view(train_ds, model_name, features, feature_device)
+    if augmentation is not None:
+        if feature_cache is not None or training.data_on_device:
+            raise ValueError("ring-shift augmentation draws new shifts per batch: no feature cache, no data_on_device")
+        from emgcore.rotation.augment import RingShiftedDataset
+
+        train_view = model_view(RingShiftedDataset(train_ds, augmentation), model_name, features, feature_device)
+    else:
+        train_view = model_view(train_ds, model_name, features, feature_device)
     val_view = model_view(val_ds, model_name, features, feature_device)
     if feature_cache is not None:
         train_view, val_view = (
@@ -220,7 +233,7 @@ def train_cross_run(
         )
     training, adapted = fit_training_to_data(training, loss_name, train_index_)
     out_dir = Path(out_dir)
-    info = run.as_dict()
+    info = {**run.as_dict(), **dict(extra_info or {})}
     if adapted:
         info["adapted"] = adapted
     if model_name in FEATURE_MODELS:

@@ -12,6 +12,7 @@ from .baselines import CNN, LSTM, Transformer
 from .hcf import CNN_HCF, LSTM_HCF, MLP
 from .lda import LDALinear
 from .mhcnn import MHCNN
+from .mhcnn_eq import EquivariantMHCNN
 from .mhcnn_grl import MHCNN_GRL
 
 MODELS: dict[str, type[nn.Module]] = {
@@ -23,6 +24,7 @@ MODELS: dict[str, type[nn.Module]] = {
     "lstm_hcf": LSTM_HCF,
     "cnn_hcf": CNN_HCF,
     "mhcnn_grl": MHCNN_GRL,
+    "mhcnn_eq": EquivariantMHCNN,
     "lda": LDALinear,
 }
 
@@ -67,6 +69,7 @@ __all__ = [
     "LDALinear",
     "MHCNN",
     "MHCNN_GRL",
+    "EquivariantMHCNN",
     "MODELS",
     "build_model",
     "known_models",

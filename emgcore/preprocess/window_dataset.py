@@ -22,18 +22,24 @@ VALIDATION_CHUNK = 1 << 20  # windows checked per step when validating bounds (b
 GROWTH = 1.25  # capacity factor of the signal buffer: bounds the slack while stacking signals
 
 
+#: signal dtypes a dataset holds: the store's int8, or float32 for streams transformed before windowing
+#: (fractional ring rotations, test-time alignment: emgcore.rotation); one dtype per dataset
+SIGNAL_DTYPES = (np.dtype(np.int8), np.dtype(np.float32))
+
+
 def _check_signal(subject: int, signal: np.ndarray) -> np.ndarray:
-    """Return ``signal`` if an int8 (samples, channels) array, else raise naming the subject."""
+    """Return ``signal`` if an int8 (or float32) (samples, channels) array, else raise naming the subject."""
     signal = np.asarray(signal)
-    if signal.dtype != np.int8 or signal.ndim != 2:
+    if signal.dtype not in SIGNAL_DTYPES or signal.ndim != 2:
         raise ValueError(
-            f"signal of subject {subject} must be an int8 (samples, channels) array, got {signal.dtype} {signal.shape}"
+            f"signal of subject {subject} must be an int8 (or float32) (samples, channels) array, got "
+            f"{signal.dtype} {signal.shape}"
         )
     return signal
 
 
 def _stack_signals(subjects: Sequence[int], signals: Mapping[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Signals of ``subjects`` back to back in one (T_total, C) int8 array, and their lengths.
+    """Signals of ``subjects`` back to back in one (T_total, C) array (the first signal's dtype), and their lengths.
 
     Fetches one signal at a time into a buffer grown in place (``ndarray.resize``), so with a
     lazily loading mapping the peak stays near the final size instead of twice it.
@@ -44,7 +50,9 @@ def _stack_signals(subjects: Sequence[int], signals: Mapping[int, np.ndarray]) -
     for i, subject in enumerate(subjects):
         signal = _check_signal(subject, signals[subject])
         if buffer is None:
-            buffer = np.empty((0, signal.shape[1]), dtype=np.int8)
+            buffer = np.empty((0, signal.shape[1]), dtype=signal.dtype)
+        if signal.dtype != buffer.dtype:
+            raise ValueError(f"signal of subject {subject} is {signal.dtype}, the first subject's {buffer.dtype}")
         if signal.shape[1] != buffer.shape[1]:
             raise ValueError(
                 f"signal of subject {subject} has {signal.shape[1]} channels, "

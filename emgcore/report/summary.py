@@ -33,7 +33,7 @@ SUMMARY_COLUMNS = ("run", "model", "loss", "train_variant", "eval_variant", "nor
 def cross_rows(results: pd.DataFrame) -> pd.DataFrame:
     """The cross-user rows of results.csv (every row with a training variant: not the disentangling
     ones), without the feature grid's runs (a model on eleven feature groups; they have their own
-    heatmap, emgcore.report.feature_grid), without the within-user and the incremental rows."""
+    heatmap, emgcore.report.feature_grid), without the within-user, incremental and rotation rows."""
     require_columns(results, SUMMARY_COLUMNS, "results table")
     rows = results[results["train_variant"].notna() & results["eval_variant"].notna()]
     if "feature_group" in rows.columns:
@@ -41,6 +41,7 @@ def cross_rows(results: pd.DataFrame) -> pd.DataFrame:
     rows = rows[rows["loss"] != "within"]  # per-subject models: their own figures (emgcore.within.report)
     if "n_users" in rows.columns:  # the incremental sweep's runs (K users x R repetitions): their heatmaps
         rows = rows[rows["n_users"].isna()]
+    rows = rows[rows["loss"] != "rotation"]  # the rotation experiment's arms: results/rotation.csv and its figures
     if rows.empty:
         raise ValueError("results table has no cross-user rows (all rows lack train_variant/eval_variant)")
     return rows

@@ -449,7 +449,7 @@ class StreamAligner:
         """Absorb a chunk and return it aligned, each sample by the shift in force after it (float32 ``(n, C)``)."""
         samples = self._as_chunk(samples)
         shifts = self._absorb(samples)
-        return _rotate_by_segments(samples, shifts)
+        return rotate_by_segments(samples, shifts)
 
     def transform(self, x) -> np.ndarray:
         """Rotate a ``(C, W)`` window or ``(C,)`` sample back by the current shift (float32)."""
@@ -556,10 +556,10 @@ def align_stream(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``signal (T, C)`` aligned causally (float32 ``(T, C)``) and the shift in force after each sample."""
     shifts, _ = alignment_shifts(signal, reference, calibration_s, fs, min_correlation, steps_per_electrode)
-    return _rotate_by_segments(np.asarray(signal), shifts), shifts
+    return rotate_by_segments(np.asarray(signal), shifts), shifts
 
 
-def _rotate_by_segments(signal: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+def rotate_by_segments(signal: np.ndarray, shifts: np.ndarray) -> np.ndarray:
     """Each run of samples with one shift rotated back by it, float32 ``(T, C)``."""
     out = np.asarray(signal, dtype=np.float32).copy()
     if not len(shifts):

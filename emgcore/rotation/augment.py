@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 import torch
+from torch.utils.data import Dataset
 
 #: shifts closer than this to a whole number are treated as whole (exact permutation, dtype kept)
 WHOLE_TOLERANCE = 1e-9
@@ -133,3 +134,41 @@ class RandomRingShift:
     def __repr__(self) -> str:
         kind = "fractional" if self.fractional else "whole"
         return f"RandomRingShift([{self.min_shift}, {self.max_shift}], {kind}, seed={self.seed})"
+
+
+#: training-time augmentations of the rotation experiment, by the name a run carries
+AUGMENTATIONS = ("none", "roll", "frac")
+
+
+def augmentation_for(name: str, max_shift: float, seed: int) -> RandomRingShift | None:
+    """The augmentation a run named with ``name`` trains with: none, whole-electrode rolls (``roll``:
+    every whole shift in [-max_shift, max_shift], 1 = the +-1 baseline) or fractional shifts (``frac``)."""
+    if name not in AUGMENTATIONS:
+        raise ValueError(f"augmentation {name!r}: expected one of {list(AUGMENTATIONS)}")
+    if name == "none":
+        return None
+    return RandomRingShift(max_shift=max_shift, fractional=name == "frac", seed=seed)
+
+
+class RingShiftedDataset(Dataset):
+    """A window dataset whose batches come out ring-shifted, each window by its own draw of ``shift``.
+
+    Wraps anything whose ``__getitems__`` gives ``(x (B, C, W), y, subject)``; feature models wrap
+    this in turn, so they see features of the shifted windows. Only training batches are shifted.
+    """
+
+    def __init__(self, windows: Dataset, shift: RandomRingShift) -> None:
+        if not isinstance(shift, RandomRingShift):
+            raise TypeError(f"shift must be a RandomRingShift, got {type(shift).__name__}")
+        self.windows, self.shift = windows, shift
+
+    def __len__(self) -> int:
+        return len(self.windows)
+
+    def __getitems__(self, indices):
+        x, y, subject = self.windows.__getitems__(indices)
+        return self.shift(x), y, subject
+
+    def __getitem__(self, i: int):
+        x, y, subject = self.__getitems__([int(i)])
+        return x[0], y[0], subject[0]

@@ -160,3 +160,43 @@ def _interleaved_sequence(items: list[tuple[int, int, np.ndarray]], seed: int) -
                 sequence.append((source, int(first), int(last)))
         sequence.append((index, 0, len(items[index][2])))
     return sequence
+
+
+def recording_stream_windows(
+    rec: UserRecording, rep_rows, starts, window: int, order: str, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One person's evaluation stream and where their windows fall in it: ``(signal, new_starts, kept)``.
+
+    ``rep_rows``/``starts`` are the person's windows as a window index gives them (row of the
+    repetition table, absolute start in the stored signal). ``recording``: the stored signal as it
+    is, every window where it was. ``interleaved``: :func:`build_stream` of the person's
+    repetitions (used classes only); a window moves with its repetition and keeps its content; a
+    rest window that a rest segment boundary cuts through is dropped (``kept`` False), since its
+    samples are no longer consecutive in the stream.
+    """
+    rep_rows = np.asarray(rep_rows, dtype=np.int64)
+    starts = np.asarray(starts, dtype=np.int64)
+    if order not in ORDERS:
+        raise ValueError(f"order={order!r}: expected one of {list(ORDERS)}")
+    if order == "recording":
+        return rec.signal, starts.copy(), np.ones(len(starts), dtype=bool)
+    labels = rec.reps["label"].to_numpy()
+    rows = [row for row in range(len(rec.reps)) if int(labels[row]) in set(USED_CLASSES)]
+    source_of_row = np.full(len(rec.reps), -1, dtype=np.int64)
+    source_of_row[rows] = np.arange(len(rows))
+    if np.any(source_of_row[rep_rows] < 0):
+        bad = int(rep_rows[np.argmax(source_of_row[rep_rows] < 0)])
+        raise ValueError(f"subject {rec.subject}: a window lies in repetition row {bad}, which is not a used class")
+    stream = build_stream(repetitions_from_recording(rec), order, seed)
+    offsets = rec.reps["offset"].to_numpy().astype(np.int64)
+    source = source_of_row[rep_rows]
+    within = starts - offsets[rep_rows]  # first sample of each window inside its repetition
+    new_starts = np.full(len(starts), -1, dtype=np.int64)
+    done = np.zeros(len(rows), dtype=np.int64)  # samples of each source placed so far (its pieces are in order)
+    for piece in stream.pieces:
+        first = done[piece.source]
+        length = piece.end - piece.start
+        done[piece.source] += length
+        inside = (source == piece.source) & (within >= first) & (within + window <= first + length)
+        new_starts[inside] = piece.start + within[inside] - first
+    return stream.signal, new_starts, new_starts >= 0

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from emgcore.models import MHCNN
-from emgcore.rotation.equivariant import EquivariantMHCNN
+from emgcore.models.mhcnn_eq import EquivariantMHCNN
 
 
 def windows(n=4, w=40, seed=0):
@@ -65,7 +65,15 @@ def test_output_shapes_and_signature_mirror_mhcnn():
     reference_logits, reference_embedding = MHCNN(n_classes=3, window=24, embedding_dim=16)(torch.zeros(2, 8, 24))
     assert reference_logits.shape == logits.shape and reference_embedding.shape == embedding.shape
     assert model.init_kwargs == dict(
-        n_channels=8, n_classes=3, window=24, dropout=0.0, embedding_dim=16, ring_kernel=5, ring_pool="mean"
+        n_channels=8,
+        n_classes=3,
+        window=24,
+        dropout=0.0,
+        embedding_dim=16,
+        ring_kernel=5,
+        ring_pool="mean",
+        head_channels=8,
+        fusion_channels=32,
     )
     rebuilt = EquivariantMHCNN(**model.init_kwargs)
     rebuilt.load_state_dict(model.state_dict())
@@ -97,3 +105,13 @@ def test_bad_settings_and_inputs_raise():
         EquivariantMHCNN()(torch.zeros(2, 7, 40))
     with pytest.raises(ValueError, match="shorter than 4"):
         EquivariantMHCNN()(torch.zeros(2, 8, 3))
+
+
+def test_registered_as_mhcnn_eq_and_trains_through_the_registry():
+    from emgcore.models import build_model, model_spec
+
+    model = build_model("mhcnn_eq", window=40, dropout=0.1, head_channels=4, fusion_channels=8)
+    assert isinstance(model, EquivariantMHCNN) and model_spec(model)["name"] == "mhcnn_eq"
+    assert model_spec(model)["kwargs"]["fusion_channels"] == 8
+    with pytest.raises(ValueError, match="head_channels"):
+        EquivariantMHCNN(head_channels=0)

@@ -61,7 +61,7 @@ wildcard_constraints:
     held=r"[0-9_]+",
     run=layout.RUN_PATTERN,
     group="[A-Z0-9]+",
-    augment="none|roll|frac",
+    augment="none|roll|frac|canon",
     extra_set="[A-Za-z0-9_]+",
 
 

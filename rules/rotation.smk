@@ -32,6 +32,7 @@ rule rotation_train:
         store=DATA.store,
         train=DATA.windows("train", "{variant}"),
         val=DATA.windows("val", "{variant}"),
+        reference=layout.ROTATION_REFERENCE,
     output:
         model=layout.rotation_file(ARM, layout.MODEL_FILE),
         log_csv=layout.rotation_file(ARM, layout.TRAIN_LOG),

@@ -10,15 +10,15 @@ from pathlib import Path  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from emgcore.io import write_csv_atomic  # noqa: E402
-from emgcore.rotation.evaluation import AlignmentSettings, TestSet, evaluate_rotation  # noqa: E402
+from emgcore.rotation.evaluation import AlignmentSettings, EvaluationSet, evaluate_rotation  # noqa: E402
 from emgcore.rotation.extra_sets import STORE, UNITS, WINDOWS  # noqa: E402
 
 w, p = snakemake.wildcards, snakemake.params
 rot = p.rotation
-sets = [TestSet("test", snakemake.input.store, snakemake.input.windows)]
+sets = [EvaluationSet("test", snakemake.input.store, snakemake.input.windows)]
 for name, folder in zip(p.set_names, snakemake.input.sets):
     folder = Path(folder)
-    sets.append(TestSet(name, folder / STORE, folder / WINDOWS, pd.read_csv(folder / UNITS)))
+    sets.append(EvaluationSet(name, folder / STORE, folder / WINDOWS, pd.read_csv(folder / UNITS)))
 table = evaluate_rotation(
     Path(snakemake.input.model).parent,
     sets,

@@ -183,12 +183,15 @@ def train_cross_run(
     feature_cache: FeatureCache | None = None,
     augmentation=None,
     extra_info: Mapping | None = None,
+    person_shifts: Mapping[int, float] | None = None,
 ) -> TrainResult:
     """Train `run` (model x loss x training variant x seed) on a train/val window index pair into `out_dir`.
 
     `augmentation` (``emgcore.rotation.augment.RandomRingShift``) ring-shifts every training window
     as it is drawn (feature models get features of the shifted windows; validation is left as is);
-    `extra_info` is added to run.json (the rotation experiment records its augmentation there).
+    `extra_info` is added to run.json (the rotation experiment records its augmentation there);
+    `person_shifts` (subject -> electrodes) turns each training and validation person's whole signal
+    back by their rounded shift first (``emgcore.rotation.augment.CanonicalSignals``).
 
     Feature models (mlp, lstm_hcf, cnn_hcf, lda) get hand-crafted features of the same windows
     (native, libemg's definitions, on the training device): per batch, or from `feature_cache`,
@@ -213,8 +216,14 @@ def train_cross_run(
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     training = training.replace(device=resolve_device(training.device, local_rank))
     train_index_, val_index_ = load_window_index(train_index), load_window_index(val_index)
-    train_ds = WindowDataset.from_store(train_index_, store_dir)
-    val_ds = WindowDataset.from_store(val_index_, store_dir)
+    if person_shifts:
+        from emgcore.rotation.augment import CanonicalSignals
+
+        train_ds = WindowDataset(train_index_, CanonicalSignals(store_dir, person_shifts))
+        val_ds = WindowDataset(val_index_, CanonicalSignals(store_dir, person_shifts))
+    else:
+        train_ds = WindowDataset.from_store(train_index_, store_dir)
+        val_ds = WindowDataset.from_store(val_index_, store_dir)
     # features on the training device, unless loader worker processes compute them (on their CPU)
     feature_device = training.device if training.num_workers == 0 else "cpu"
     if augmentation is not None:

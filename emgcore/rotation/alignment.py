@@ -16,6 +16,10 @@ pattern per person, equal weight). With ``align=True`` each person's pattern is 
 current reference and the mean re-taken until the rotations settle (for populations that wore the
 band at different orientations; the reference orientation is then the first person's, and
 ``person_shifts`` gives the rotation of every training person, e.g. to canonicalise training data).
+``canonical=True`` does the same and then turns the aligned reference (and the shifts) to the
+orientation of the plain mean, so the reference is sharp (every person aligned) but still points
+where the majority of the population wore the band: what a model trained on the unaligned people
+expects, and the orientation training data is canonicalised to (``augment`` ``canon`` arms).
 
 *Shift.* :func:`estimate_shift` finds the circular shift ``k`` (in electrodes, in
 ``(-C/2, C/2]``) that maximises the circular cross-correlation of the mean-removed person pattern
@@ -252,6 +256,8 @@ class ActivationReference:
     activity_factor: float = ACTIVITY_FACTOR
     n_people: int = 1
     person_shifts: tuple[float, ...] = field(default=())
+    #: the training people's subject ids, in the order of person_shifts (when known)
+    people: tuple[int, ...] = field(default=())
 
     def __post_init__(self) -> None:
         pattern = np.asarray(self.pattern, dtype=np.float64)
@@ -267,6 +273,15 @@ class ActivationReference:
         object.__setattr__(self, "activity_floor", floor)
         object.__setattr__(self, "activity_factor", factor)
         object.__setattr__(self, "person_shifts", tuple(float(s) for s in self.person_shifts))
+        object.__setattr__(self, "people", tuple(int(p) for p in self.people))
+        if self.people and len(self.people) != len(self.person_shifts):
+            raise ValueError(f"{len(self.people)} people for {len(self.person_shifts)} person shifts")
+
+    def shift_of(self, subject: int) -> float:
+        """The training person ``subject``'s rotation relative to the reference (needs ``people``)."""
+        if int(subject) not in self.people:
+            raise KeyError(f"subject {subject} is not one of the reference's training people {list(self.people)[:10]}")
+        return self.person_shifts[self.people.index(int(subject))]
 
     @property
     def channels(self) -> int:
@@ -288,6 +303,7 @@ class ActivationReference:
             "activity_factor": self.activity_factor,
             "n_people": self.n_people,
             "person_shifts": list(self.person_shifts),
+            "people": list(self.people),
         }
 
     def save(self, path: str | Path) -> Path:
@@ -313,6 +329,7 @@ class ActivationReference:
                 activity_factor=data["activity_factor"],
                 n_people=int(data["n_people"]),
                 person_shifts=tuple(data.get("person_shifts", ())),
+                people=tuple(data.get("people", ())),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{path}: bad activation reference ({type(exc).__name__}: {exc})") from None
@@ -335,12 +352,16 @@ def reference_pattern(
     align: bool = False,
     max_iterations: int = 20,
     steps_per_electrode: int = STEPS_PER_ELECTRODE,
+    canonical: bool = False,
+    people=(),
 ) -> ActivationReference:
     """The training population's reference pattern: the mean of each person's activation pattern.
 
     ``sources`` yields int8 ``(T, C)`` signals, store file paths or objects with a ``signal``
     (one person each, read one at a time). ``align=True``: rotate each person onto the reference
-    and re-average until the rotations settle (at most ``max_iterations``); see the module docstring.
+    and re-average until the rotations settle (at most ``max_iterations``); ``canonical=True``: align,
+    then turn to the plain mean's orientation; see the module docstring. ``people``: the sources'
+    subject ids, kept with the shifts.
     """
     if isinstance(sources, (str, os.PathLike, np.ndarray)):
         raise TypeError("reference_pattern takes an iterable of people's signals or store paths; wrap one in a list")
@@ -360,7 +381,8 @@ def reference_pattern(
     patterns = np.stack(patterns)
     shifts = np.zeros(len(patterns))
     reference = patterns.mean(axis=0)
-    if align:
+    plain = reference
+    if align or canonical:
         reference = patterns[0]
         for _ in range(max_iterations):
             new_shifts = np.array([estimate_shift(p, reference, steps_per_electrode).shift for p in patterns])
@@ -370,6 +392,12 @@ def reference_pattern(
             shifts = new_shifts
             if settled:
                 break
+    if canonical:  # turn to where the plain mean points: plain ~ rotate(reference, turn)
+        turn = estimate_shift(plain, reference, steps_per_electrode).shift
+        reference = rotate(reference, turn, axis=-1)
+        channels = reference.size
+        shifts = np.array([(s - turn + channels / 2) % channels - channels / 2 for s in shifts])
+        shifts[shifts == -channels / 2] = channels / 2
     return ActivationReference(
         pattern=reference,
         window=window,
@@ -377,7 +405,20 @@ def reference_pattern(
         activity_factor=activity_factor,
         n_people=len(patterns),
         person_shifts=tuple(shifts.tolist()),
+        people=tuple(people),
     )
+
+
+def recording_offset(source, reference: ActivationReference, steps_per_electrode: int = STEPS_PER_ELECTRODE):
+    """A person's armband offset against the reference from their whole recording (array, store path or
+    recording), offline and with the reference's activity rule; ``ShiftEstimate(nan, nan)`` without activity."""
+    try:
+        pattern, _ = activation_pattern(
+            _signal_of(source), reference.window, reference.activity_floor, reference.activity_factor
+        )
+    except ValueError:  # no active window: no offset to tell
+        return ShiftEstimate(math.nan, math.nan)
+    return estimate_shift(pattern, reference.pattern, steps_per_electrode)
 
 
 # --------------------------------------------------------------------------------------------

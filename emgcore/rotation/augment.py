@@ -15,6 +15,7 @@ interpolation is a low-pass filter along the ring: 0.5 then 0.5 is not 1).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import torch
@@ -136,8 +137,9 @@ class RandomRingShift:
         return f"RandomRingShift([{self.min_shift}, {self.max_shift}], {kind}, seed={self.seed})"
 
 
-#: training-time augmentations of the rotation experiment, by the name a run carries
-AUGMENTATIONS = ("none", "roll", "frac")
+#: training-time treatments of the rotation experiment, by the name a run carries: none, random ring
+#: shifts (roll, frac), or every training person turned onto the population's common orientation (canon)
+AUGMENTATIONS = ("none", "roll", "frac", "canon")
 
 
 def augmentation_for(name: str, max_shift: float, seed: int) -> RandomRingShift | None:
@@ -145,7 +147,7 @@ def augmentation_for(name: str, max_shift: float, seed: int) -> RandomRingShift 
     every whole shift in [-max_shift, max_shift], 1 = the +-1 baseline) or fractional shifts (``frac``)."""
     if name not in AUGMENTATIONS:
         raise ValueError(f"augmentation {name!r}: expected one of {list(AUGMENTATIONS)}")
-    if name == "none":
+    if name in ("none", "canon"):  # canon turns whole people, not windows: CanonicalSignals
         return None
     return RandomRingShift(max_shift=max_shift, fractional=name == "frac", seed=seed)
 
@@ -172,3 +174,32 @@ class RingShiftedDataset(Dataset):
     def __getitem__(self, i: int):
         x, y, subject = self.__getitems__([int(i)])
         return x[0], y[0], subject[0]
+
+
+class CanonicalSignals(Mapping):
+    """Subject -> int8 signal from a store folder, each person turned back by their whole-electrode shift.
+
+    ``shifts[subject]`` is the person's rotation against the population's common orientation
+    (``ActivationReference.person_shifts``); rounded to whole electrodes, so the turned signal is an
+    exact permutation of the channels and stays int8. Subjects without a shift load unchanged.
+    """
+
+    def __init__(self, store_dir, shifts: Mapping[int, float]) -> None:
+        from emgcore.preprocess.window_dataset import _StoreSignals
+
+        self._store = _StoreSignals(store_dir)
+        self.shifts = {int(s): float(round(k)) for s, k in shifts.items()}
+
+    def __getitem__(self, subject: int) -> np.ndarray:
+        signal = self._store[subject]
+        shift = self.shifts.get(int(subject), 0.0)
+        return rotate(signal, -shift, axis=-1) if shift else signal
+
+    def __contains__(self, subject: object) -> bool:
+        return subject in self._store
+
+    def __iter__(self):
+        return iter(self._store)
+
+    def __len__(self) -> int:
+        return len(self._store)

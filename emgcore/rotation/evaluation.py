@@ -38,9 +38,8 @@ from emgcore.preprocess.window_index import WindowIndex, load_window_index
 from emgcore.report.metrics import per_subject_metrics
 from emgcore.rotation.alignment import (
     ActivationReference,
-    activation_pattern,
     alignment_shifts,
-    estimate_shift,
+    recording_offset,
     rotate_by_segments,
 )
 from emgcore.rotation.augment import rotate, split_shift
@@ -67,7 +66,7 @@ class AlignmentSettings:
 
 
 @dataclass
-class TestSet:
+class EvaluationSet:
     """Windows to evaluate on: a store folder, its window index and, per unit (subject id), what it is.
 
     ``units`` (optional) has a ``subject`` column and any descriptive columns (person, session,
@@ -109,20 +108,11 @@ def person_offsets(people: Sequence[_Person], reference: ActivationReference) ->
 
     Columns subject, offset (electrodes), offset_correlation; NaN when the recording has no active window.
     """
-    rows = []
-    for person in people:
-        try:
-            pattern, _ = activation_pattern(
-                person.recording.signal, reference.window, reference.activity_floor, reference.activity_factor
-            )
-            estimate = estimate_shift(pattern, reference.pattern)
-            rows.append((person.subject, estimate.shift, estimate.correlation))
-        except ValueError:  # no active window: no offset to tell
-            rows.append((person.subject, math.nan, math.nan))
+    rows = [(p.subject, *recording_offset(p.recording, reference)) for p in people]
     return pd.DataFrame(rows, columns=["subject", "offset", "offset_correlation"])
 
 
-def _people(test_set: TestSet, window_step: int = 1) -> tuple[list[_Person], int, int]:
+def _people(test_set: EvaluationSet, window_step: int = 1) -> tuple[list[_Person], int, int]:
     """The test set's units (stored recording + every `window_step`-th of their windows), the index's
     window length and stride."""
     index = load_window_index(test_set.index)
@@ -159,7 +149,7 @@ def _transformed(signal: np.ndarray, k: float, method: str, reference, alignment
 
 def evaluate_rotation(
     run_dir: str | Path,
-    test_sets: Sequence[TestSet],
+    test_sets: Sequence[EvaluationSet],
     reference: ActivationReference | str | Path,
     methods: Sequence[str],
     orders: Sequence[str],

@@ -57,6 +57,7 @@ TINY = {
     },
     "within": {"variants": []},  # 2 repetitions per gesture cannot split 3 ways: tests/workflow/test_within.py
     "incremental": {"users": []},  # it ranks users by the within sweep: tests/workflow/test_within.py
+    "rotation": {"arms": []},  # tests/workflow/test_rotation.py; TRIMMED runs one arm
     "running_norm": {"tau": 500, "prior_count": 50, "tau_sweep": [100, float("inf")], "sweep_eval_variant": "raw"},
     "pca": {"runs": ["mhcnn-base-raw-s0"], "eval_variant": "raw", "max_windows": 200},
     "disentangle": {
@@ -119,6 +120,13 @@ TRIMMED["incremental"] = {
     "variant": "raw",
     "runs_per_job": 4,
     "training": {"max_epochs": 1, "max_train_batches_per_epoch": 2},
+}
+TRIMMED["rotation"] = {  # one arm (the cross-user LDA) under plain and align, rotated by 0 and 1 electrode
+    "arms": ["lda-none"],
+    "variant": "raw",
+    "methods": ["plain", "align"],
+    "stream_orders": ["interleaved"],
+    "applied_shifts": [0, 1],
 }
 TRIMMED["running_norm"] = dict(TINY["running_norm"], tau_sweep=[100])
 TRIMMED["disentangle"] = dict(TINY["disentangle"], datasets=["epn"])

@@ -16,6 +16,7 @@ from emgcore.rotation.alignment import (
     alignment_shifts,
     circular_distance,
     estimate_shift,
+    recording_offset,
     reference_pattern,
     window_sum_squares,
 )
@@ -150,6 +151,24 @@ def test_aligned_reference_recovers_a_rotated_population():
     _, estimate = alignment_shifts(new_person, aligned)
     assert circular_distance(estimate.shift, 4 - true_shifts[0] + offset, C) < 0.25
     assert plain.person_shifts == (0.0,) * 6
+
+
+def test_canonical_reference_is_sharp_and_points_where_the_majority_wore_the_band(tmp_path):
+    true_shifts = [0, 0, 0, 1, -1, 3]  # most people at 0: the canonical orientation is theirs
+    people = [person_stream(seed, shift=s) for seed, s in enumerate(true_shifts)]
+    plain = reference_pattern(people)
+    canonical = reference_pattern(people, canonical=True, people=[10, 11, 12, 13, 14, 15])
+    assert canonical.contrast > plain.contrast
+    for found, true in zip(canonical.person_shifts, true_shifts):
+        assert circular_distance(found, true, C) < 0.35
+    assert canonical.shift_of(15) == canonical.person_shifts[5] and canonical.people == (10, 11, 12, 13, 14, 15)
+    with pytest.raises(KeyError, match="not one of"):
+        canonical.shift_of(3)
+    loaded = ActivationReference.load(canonical.save(tmp_path / "reference.json"))
+    assert loaded.people == canonical.people and loaded.person_shifts == canonical.person_shifts
+    # a rotated newcomer is estimated against the canonical orientation (the unrotated people's)
+    assert circular_distance(recording_offset(person_stream(seed=300, shift=2), canonical).shift, 2, C) < 0.35
+    assert np.isnan(recording_offset(np.zeros((400, C), np.int8), canonical).shift)  # no activity: no offset
 
 
 # --------------------------------------------------------------------------------------------

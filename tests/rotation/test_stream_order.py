@@ -161,3 +161,55 @@ def test_bad_input_is_named():
         build_stream([(9, 0, items[0][2])])
     with pytest.raises(ValueError, match="repetition 0: expected"):
         build_stream([items[0][2]])
+
+
+def store_recording(items, pinch_samples=10):
+    """A store recording of `items` back to back (plus a pinch repetition at the end, never used)."""
+    signal = np.concatenate([emg for _, _, emg in items] + [np.zeros((pinch_samples, C), np.int8)])
+    lengths = [len(emg) for _, _, emg in items] + [pinch_samples]
+    reps = pd.DataFrame({column: np.zeros(len(lengths), dtype=dtype) for column, dtype in REP_COLUMNS.items()})
+    reps["offset"] = np.r_[0, np.cumsum(lengths)[:-1]]
+    reps["length"] = lengths
+    reps["label"] = [label for label, _, _ in items] + [PINCH]
+    reps["rep_index"] = [rep for _, rep, _ in items] + [0]
+    return UserRecording(1, "user1", "test", signal, reps)
+
+
+def every_window(rec, window=8, stride=3):
+    """(rep row, absolute start) of every window inside each used repetition."""
+    rows, starts = [], []
+    for row in range(len(rec.reps) - 1):
+        offset, length = int(rec.reps["offset"].iat[row]), int(rec.reps["length"].iat[row])
+        for s in range(0, length - window + 1, stride):
+            rows.append(row)
+            starts.append(offset + s)
+    return np.array(rows), np.array(starts)
+
+
+def test_windows_move_with_their_repetition_into_the_stream():
+    from emgcore.rotation.stream_order import recording_stream_windows
+
+    items = person(counts={1: 3, 2: 3, 3: 2}, rest_reps=2, seed=4)
+    rec = store_recording(items)
+    rows, starts = every_window(rec)
+    signal, same, kept = recording_stream_windows(rec, rows, starts, 8, "recording")
+    assert signal is rec.signal and np.array_equal(same, starts) and kept.all()
+    signal, new, kept = recording_stream_windows(rec, rows, starts, 8, "interleaved", seed=1)
+    assert np.array_equal(signal, build_stream(repetitions_from_recording(rec), "interleaved", 1).signal)
+    labels = rec.reps["label"].to_numpy()[rows]
+    # every window keeps its content (channels 0-1 name the repetition and the sample) ...
+    for i in np.flatnonzero(kept):
+        np.testing.assert_array_equal(signal[new[i] : new[i] + 8], rec.signal[starts[i] : starts[i] + 8])
+    # ... every active window is kept, and only rest windows that a rest-segment cut runs through are dropped
+    assert kept[labels != REST].all()
+    # a dropped window's samples (channel 0: repetition, 1: sample number) are nowhere consecutive in the stream
+    assert (~kept).any()
+    ids = signal[:, 0].astype(np.int64) * 100 + signal[:, 1]
+    runs = {tuple(ids[p : p + 8]) for p in range(len(ids) - 7)}
+    for i in np.flatnonzero(~kept):
+        window_ids = (
+            rec.signal[starts[i] : starts[i] + 8, 0].astype(np.int64) * 100 + rec.signal[starts[i] : starts[i] + 8, 1]
+        )
+        assert labels[i] == REST and tuple(window_ids) not in runs
+    with pytest.raises(ValueError, match="order"):
+        recording_stream_windows(rec, rows, starts, 8, "shuffled")

@@ -59,6 +59,7 @@ class AlignmentSettings:
     calibration_s: float = 10.0
     min_correlation: float = -1.0
     steps_per_electrode: int = 100
+    whole_electrodes: bool = True
 
     @classmethod
     def from_config(cls, config: Mapping | None) -> AlignmentSettings:
@@ -142,7 +143,13 @@ def _transformed(signal: np.ndarray, k: float, method: str, reference, alignment
     if method not in ("align", "align_norm"):
         return signal, None
     shifts, estimate = alignment_shifts(
-        signal, reference, alignment.calibration_s, FS_HZ, alignment.min_correlation, alignment.steps_per_electrode
+        signal,
+        reference,
+        alignment.calibration_s,
+        FS_HZ,
+        alignment.min_correlation,
+        alignment.steps_per_electrode,
+        alignment.whole_electrodes,
     )
     return rotate_by_segments(np.asarray(signal), shifts), estimate
 

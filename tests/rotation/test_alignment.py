@@ -315,3 +315,17 @@ def test_bad_settings_and_streams_raise(reference):
         StreamAligner(reference).transform(np.zeros((7, 40)))
     with pytest.raises(ValueError, match="activity_factor must be"):
         reference_pattern([person_stream(0, reps=1)], activity_factor=0.5)
+
+
+def test_whole_electrode_alignment_applies_the_rounded_estimate(reference):
+    signal = person_stream(seed=8, shift=2.3)
+    fractional, estimate = alignment_shifts(signal, reference, calibration_s=4.0)
+    whole, same = alignment_shifts(signal, reference, calibration_s=4.0, whole_electrodes=True)
+    assert estimate == same and abs(estimate.shift - 2.3) < 0.35
+    assert set(np.unique(whole)) == {0.0, float(round(estimate.shift))}
+    np.testing.assert_array_equal(whole != 0, fractional != 0)  # same calibration point
+    aligned, _ = align_stream(signal, reference, calibration_s=4.0, whole_electrodes=True)
+    after = np.flatnonzero(whole)[0]
+    np.testing.assert_array_equal(aligned[after:], np.roll(signal[after:], -round(estimate.shift), axis=1))
+    aligner = StreamAligner(reference, calibration_s=4.0, whole_electrodes=True)
+    np.testing.assert_array_equal(aligner.process(signal), aligned)

@@ -122,39 +122,35 @@ def _evaluations(table: pd.DataFrame) -> list[tuple[str, str, str]]:
     )
 
 
-def plot_offset_vs_accuracy(table: pd.DataFrame, test_set: str, out_path: str | Path, columns: int = 4) -> Path:
-    """Each person's estimated armband offset (x) against their balanced accuracy (y), one panel per method,
-    on `test_set` as recorded (applied shift 0)."""
+def plot_offset_vs_accuracy(table: pd.DataFrame, test_set: str, out_path: str | Path) -> Path:
+    """Each person's estimated armband offset (x) against their balanced accuracy (y) on `test_set` as
+    recorded (applied shift 0): one row of panels per arm, one panel per test-time method and order."""
     part = table[(table["test_set"] == test_set) & (table["applied_shift"] == 0)]
     if part.empty:
         raise ValueError(f"no unrotated evaluation on test set {test_set!r} to plot")
-    evaluations = _evaluations(part)
-    rows = -(-len(evaluations) // columns)
+    arms = sorted(part["arm"].unique())
+    methods = sorted(part[["rotation_method", "stream_order"]].drop_duplicates().itertuples(index=False, name=None))
+    height = 2.4 * len(arms) + 0.6
     fig, axes = plt.subplots(
-        rows,
-        min(columns, len(evaluations)),
-        figsize=(3.2 * min(columns, len(evaluations)), 2.8 * rows),
-        squeeze=False,
-        sharex=True,
-        sharey=True,
+        len(arms), len(methods), figsize=(2.6 * len(methods), height), squeeze=False, sharex=True, sharey=True
     )
-    for ax, (arm, method, order) in zip(axes.flat, evaluations):
-        cell = part[(part["arm"] == arm) & (part["rotation_method"] == method) & (part["stream_order"] == order)]
-        ax.scatter(cell["offset"], cell["bal_acc"], s=14, alpha=0.8)
-        ax.axhline(CHANCE, color="grey", linestyle=":", linewidth=0.8)
-        ax.set_title(
-            f"{method_label(arm, method, order)}\nmean {cell['bal_acc'].mean():.2f} ± {cell['bal_acc'].std():.2f}",
-            fontsize=8,
-        )
-        ax.set_ylim(0.0, 1.0)
-        ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(evaluations) :]:
-        ax.axis("off")
+    for row, arm in enumerate(arms):
+        for col, (method, order) in enumerate(methods):
+            ax = axes[row, col]
+            cell = part[(part["arm"] == arm) & (part["rotation_method"] == method) & (part["stream_order"] == order)]
+            ax.scatter(cell["offset"], cell["bal_acc"], s=12, alpha=0.8)
+            ax.axhline(CHANCE, color="grey", linestyle=":", linewidth=0.8)
+            if len(cell):
+                stats = f"{cell['bal_acc'].mean():.2f} ± {cell['bal_acc'].std():.2f}"
+                ax.set_title(f"{method_label(arm, method, order)}\n{stats}", fontsize=7)
+            ax.set_ylim(0.0, 1.0)
+            ax.grid(alpha=0.3)
     for ax in axes[-1]:
-        ax.set_xlabel("estimated offset (electrodes)")
+        ax.set_xlabel("estimated offset (electrodes)", fontsize=8)
     for ax in axes[:, 0]:
-        ax.set_ylabel("balanced accuracy")
-    fig.suptitle(f"{test_set}: armband offset against per-subject accuracy", fontsize=9)
+        ax.set_ylabel("balanced accuracy", fontsize=8)
+    fig.suptitle(f"{test_set}: armband offset against per-subject accuracy", fontsize=9, y=1 - 0.1 / height)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / height))
     return _save_figure(fig, out_path)
 
 

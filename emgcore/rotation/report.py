@@ -21,20 +21,6 @@ from emgcore.report.summary import CHANCE
 from emgcore.report.tables import require_columns
 from emgcore.rotation.evaluation import NO_ORDER
 
-TABLE_COLUMNS = (
-    "arm",
-    "model",
-    "augment",
-    "train_variant",
-    "seed",
-    "test_set",
-    "rotation_method",
-    "stream_order",
-    "applied_shift",
-    "subject",
-    "offset",
-    "bal_acc",
-)
 #: what tells two evaluations of the table apart
 GROUP_KEYS = [
     "arm",
@@ -47,6 +33,7 @@ GROUP_KEYS = [
     "stream_order",
     "applied_shift",
 ]
+TABLE_COLUMNS = (*GROUP_KEYS, "subject", "offset", "bal_acc")
 
 
 def read_rotation_tables(paths: Iterable[str | Path]) -> pd.DataFrame:

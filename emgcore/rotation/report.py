@@ -100,7 +100,8 @@ def rotation_results_rows(table: pd.DataFrame) -> pd.DataFrame:
         }
         summary = summarise(part.drop(columns=[c for c in part.columns if c in ("tau",)]))
         rows.append({**row, **summary.iloc[0].to_dict()})
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    return table.astype({"n_subjects": int, "n_windows": int})  # counts, not the summary row's floats
 
 
 def _evaluations(table: pd.DataFrame) -> list[tuple[str, str, str]]:

@@ -140,6 +140,7 @@ def test_report_table_worst_decile_and_rotated_subgroup():
     assert summary.loc["align"].method == "mhcnn-none / align (interleaved)"
     rows = rotation_results_rows(table)
     assert rows.run.is_unique and set(rows.loss) == {"rotation"} and rows.bal_acc_mean.notna().all()
+    assert rows.n_subjects.dtype.kind == "i" and (rows.n_subjects == 10).all()
 
 
 CLASSES = {0: "noGesture", 1: "fist", 2: "open", 3: "waveIn", 4: "waveOut"}

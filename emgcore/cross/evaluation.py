@@ -111,12 +111,13 @@ def evaluate_run(
         y_true, y_pred, subject = predict(model, make_loader(view, batch_size, shuffle=False, seed=0))
         per_subject = per_subject_metrics(y_true, y_pred, subject)
         keys = {**identity, "eval_variant": evaluation.eval_variant, "norm": evaluation.norm, "tau": evaluation.tau}
-        tables.append(_lead_with(per_subject, keys))
-        summaries.append(_lead_with(summarise(per_subject), keys))
+        tables.append(lead_with(per_subject, keys))
+        summaries.append(lead_with(summarise(per_subject), keys))
     return pd.concat(tables, ignore_index=True), pd.concat(summaries, ignore_index=True)
 
 
-def _lead_with(table: pd.DataFrame, keys: Mapping) -> pd.DataFrame:
+def lead_with(table: pd.DataFrame, keys: Mapping) -> pd.DataFrame:
+    """`table` with `keys` inserted as its leading columns (an evaluation's identity), in place."""
     for i, (key, value) in enumerate(keys.items()):
         table.insert(i, key, value)
     return table

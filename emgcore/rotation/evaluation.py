@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from emgcore import layout
+from emgcore.cross.evaluation import lead_with
 from emgcore.cross.running_norm import NormalizedWindowDataset
 from emgcore.cross.runs import model_view, run_features
 from emgcore.cross.training import load_model, predict
@@ -127,20 +128,29 @@ def _people(test_set: EvaluationSet, window_step: int = 1) -> tuple[list[_Person
     return people, index.window, index.stride
 
 
-def _streams(people: Sequence[_Person], window: int, order: str, seed: int):
-    """Per person: (stream signal, kept window rows, their starts in the stream) for one order."""
-    out = {}
+def _stream_windows(people: Sequence[_Person], window: int, stride: int, order: str, seed: int):
+    """Every person's stream in one order and the window index into those streams (built once per order)."""
+    signals, rows = {}, []
     for person in people:
         signal, starts, kept = recording_stream_windows(person.recording, person.rep, person.start, window, order, seed)
-        out[person.subject] = (signal, kept, starts[kept])
-    return out
+        signals[person.subject] = signal
+        rows.append((person, kept, starts[kept]))
+    index = WindowIndex(
+        subject=np.concatenate([np.full(kept.sum(), p.subject) for p, kept, _ in rows]),
+        rep=np.concatenate([p.rep[kept] for p, kept, _ in rows]),
+        start=np.concatenate([starts for _, _, starts in rows]),
+        label=np.concatenate([p.label[kept] for p, kept, _ in rows]),
+        window=window,
+        stride=stride,
+    )
+    return signals, index
 
 
-def _transformed(signal: np.ndarray, k: float, method: str, reference, alignment: AlignmentSettings):
-    """The stream rotated by the applied shift k, then aligned when the method aligns; (signal, estimate)."""
+def _transformed(signal: np.ndarray, k: float, aligned: bool, reference, alignment: AlignmentSettings):
+    """The stream rotated by the applied shift k, then aligned when `aligned`; (signal, estimate or None)."""
     if k:
         signal = rotate(signal, k, axis=-1)
-    if method not in ("align", "align_norm"):
+    if not aligned:
         return signal, None
     shifts, estimate = alignment_shifts(
         signal,
@@ -193,28 +203,22 @@ def evaluate_rotation(
         offsets = person_offsets(people, reference)
         evaluations = [(m, NO_ORDER) for m in methods if m not in STREAMING]
         evaluations += [(m, o) for o in orders for m in methods if m in STREAMING]
-        streams = {
-            o: _streams(people, window, "recording" if o == NO_ORDER else o, stream_seed) for _, o in evaluations
-        }
+        orders_used = dict.fromkeys("recording" if o == NO_ORDER else o for _, o in evaluations)
+        streams = {o: _stream_windows(people, window, stride, o, stream_seed) for o in orders_used}
         for k in applied_shifts:
+            transformed = {}  # (order, aligned) -> (signals, estimates): shared by align / align_norm, plain / norm
             for method, order in evaluations:
-                signals, estimates, rows = {}, {}, []
-                for person in people:
-                    signal, kept, starts = streams[order][person.subject]
-                    signals[person.subject], estimates[person.subject] = _transformed(
-                        signal, float(k), method, reference, alignment
-                    )
-                    rows.append((person, kept, starts))
-                if len({s.dtype for s in signals.values()}) > 1:  # fractional and whole results: one dtype
-                    signals = {s: np.asarray(x, dtype=np.float32) for s, x in signals.items()}
-                index = WindowIndex(
-                    subject=np.concatenate([np.full(kept.sum(), p.subject) for p, kept, _ in rows]),
-                    rep=np.concatenate([p.rep[kept] for p, kept, _ in rows]),
-                    start=np.concatenate([starts for _, _, starts in rows]),
-                    label=np.concatenate([p.label[kept] for p, kept, _ in rows]),
-                    window=window,
-                    stride=stride,
-                )
+                stream_order = "recording" if order == NO_ORDER else order
+                aligned = method in ("align", "align_norm")
+                if (stream_order, aligned) not in transformed:
+                    base, _ = streams[stream_order]
+                    pairs = {s: _transformed(x, float(k), aligned, reference, alignment) for s, x in base.items()}
+                    signals = {s: x for s, (x, _) in pairs.items()}
+                    if len({x.dtype for x in signals.values()}) > 1:  # fractional and whole results: one dtype
+                        signals = {s: np.asarray(x, dtype=np.float32) for s, x in signals.items()}
+                    transformed[stream_order, aligned] = signals, {s: e for s, (_, e) in pairs.items()}
+                signals, estimates = transformed[stream_order, aligned]
+                index = streams[stream_order][1]
                 if method in ("norm", "align_norm"):
                     dataset = NormalizedWindowDataset(index, signals, *prior, tau=tau, prior_count=prior_count)
                 else:
@@ -236,7 +240,6 @@ def evaluate_rotation(
                     "applied_shift": float(k),
                     "tau": tau if method in ("norm", "align_norm") else math.nan,
                 }
-                for i, (key, value) in enumerate(keys.items()):
-                    table.insert(i, key, value)
+                table = lead_with(table, keys)
                 tables.append(table)
     return pd.concat(tables, ignore_index=True)

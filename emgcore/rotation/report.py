@@ -96,9 +96,9 @@ def rotation_results_rows(table: pd.DataFrame) -> pd.DataFrame:
             "rotation_method": key["rotation_method"],
             "stream_order": key["stream_order"],
             "applied_shift": key["applied_shift"],
-            "tau": part["tau"].iloc[0] if "tau" in part.columns else np.nan,
+            "tau": part["tau"].iloc[0],
         }
-        summary = summarise(part.drop(columns=[c for c in part.columns if c in ("tau",)]))
+        summary = summarise(part)
         rows.append({**row, **summary.iloc[0].to_dict()})
     table = pd.DataFrame(rows)
     return table.astype({"n_subjects": int, "n_windows": int})  # counts, not the summary row's floats

@@ -195,6 +195,8 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+from emgcore.features import wavelet_kernel
+
 __all__ = [
     "GROUPS",
     "FEATURES",
@@ -336,6 +338,10 @@ LIBEMG_FEATURES: tuple[str, ...] = (
     "WENT",
     "MEAN",
 )
+
+#: Compute the wavelet band statistics with the fused numba kernel (``wavelet_kernel``) for
+#: float32 output on CPU; False forces the torch path (tests, benchmarks).
+USE_WAVELET_KERNEL = True
 
 #: Chunk size: rows x channels x (widest per-channel intermediate: samples or wavelet
 #: coefficients) per chunk; large enough to amortise per-operation overhead, small enough to
@@ -1116,6 +1122,16 @@ def _band_raw(ch, level: int, what: str) -> torch.Tensor:
     return ch.get(("band", level, what), compute)
 
 
+def _kernel_columns(routed, col_of: dict) -> dict[int, list]:
+    """{wavelet level: [first output column of WENG, WV, WWL, WENT or None]} for the kernel."""
+    out: dict[int, list] = {}
+    for feat, kw in routed.items():
+        if feat in wavelet_kernel.FEATURES:
+            cols = out.setdefault(_wavelet_level(kw[f"{feat}_fs"]), [None] * 4)
+            cols[wavelet_kernel.FEATURES.index(feat)] = col_of[feat]
+    return out
+
+
 def _band_stat(ch, fs, what: str) -> torch.Tensor:
     return _band_raw(ch, _wavelet_level(fs), what)
 
@@ -1299,16 +1315,31 @@ def extract(
         ncol += c * k
     out = torch.empty((n * s, ncol), dtype=dtype, device=t.device)
     step = max(1, CHUNK_ELEMENTS // (c * _widest_row(routed, w) * s))  # windows per chunk
+    col_of, col = {}, 0
+    for feat, kw in routed.items():
+        col_of[feat] = col
+        col += c * _block_shape(feat, kw)[1]
+    fused = {}  # wavelet level -> kernel columns: float32 output on CPU (wavelet_kernel)
+    if USE_WAVELET_KERNEL and dtype == torch.float32 and t.device.type == "cpu":
+        fused = _kernel_columns(routed, col_of)
+        if fused and not wavelet_kernel.available():
+            fused = {}
+    out_np = out.numpy() if fused else None
 
     def run(start: int) -> None:
         ch = _Chunk(src[start : start + step], dtype, int_bound)
         rows = slice(start * s, start * s + ch.r)
-        col = 0
+        done = set()
+        for level, cols in fused.items():
+            mat, bands = _wavelet_consts(ch.W, level, "cpu")
+            if wavelet_kernel.band_features(ch.xt64.numpy(), mat.numpy(), bands, c, cols, out_np[rows]):
+                done.update(f for f, k in zip(wavelet_kernel.FEATURES, cols) if k is not None)
         for feat, kw in routed.items():
+            if feat in done:
+                continue
             block = _FUNCS[feat](ch, kw)
             block = block.reshape(block.shape[0], -1)
-            out[rows, col : col + block.shape[1]] = block
-            col += block.shape[1]
+            out[rows, col_of[feat] : col_of[feat] + block.shape[1]] = block
 
     starts = range(0, n, step)
     workers = min(torch.get_num_threads() if threads is None else int(threads), len(starts))

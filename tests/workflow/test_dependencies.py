@@ -17,7 +17,19 @@ from tests.helpers.workflow import REPO
 PYTHONS = ("3.11", "3.12", "3.13", "3.14")
 PLATFORM = "x86_64-manylinux_2_28"
 #: the compiled packages: a source build of any of them on a user's machine is what must not happen
-COMPILED = ("numpy", "scipy", "h5py", "pandas", "matplotlib", "scikit-learn", "orjson", "pyyaml", "torch")
+COMPILED = (
+    "numpy",
+    "scipy",
+    "numba",
+    "llvmlite",
+    "h5py",
+    "pandas",
+    "matplotlib",
+    "scikit-learn",
+    "orjson",
+    "pyyaml",
+    "torch",
+)
 UV = shutil.which("uv", path=str(REPO / ".venv/bin")) or shutil.which("uv")
 
 

@@ -195,7 +195,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from emgcore.features import wavelet_kernel
+from emgcore.features import burg_kernel, wavelet_kernel
 
 __all__ = [
     "GROUPS",
@@ -339,9 +339,10 @@ LIBEMG_FEATURES: tuple[str, ...] = (
     "MEAN",
 )
 
-#: Compute the wavelet band statistics with the fused numba kernel (``wavelet_kernel``) for
-#: float32 output on CPU; False forces the torch path (tests, benchmarks).
-USE_WAVELET_KERNEL = True
+#: On CPU, compute AR / AR9 (``burg_kernel``, any dtype: bit-identical to the exact torch path)
+#: and, for float32 output, the wavelet features (``wavelet_kernel``) with the numba kernels;
+#: False forces the torch paths (tests, benchmarks).
+USE_KERNELS = True
 
 #: Chunk size: rows x channels x (widest per-channel intermediate: samples or wavelet
 #: coefficients) per chunk; large enough to amortise per-operation overhead, small enough to
@@ -1035,6 +1036,10 @@ def _burg(ch, order: int) -> torch.Tensor:
     initial one, e.g. a linear ramp, or an all-zero row), where libemg's own value is dominated
     by its rounding, are recomputed with the exact path."""
     xt = ch.xt64
+    if USE_KERNELS and xt.device.type == "cpu":
+        fused = burg_kernel.burg(xt.numpy(), order)  # exact, as the float64 path below
+        if fused is not None:
+            return torch.from_numpy(fused).reshape(ch.r, ch.C, order)
     exact = ch.dtype == torch.float64
     coef, ratio = _burg_rows(xt, order, exact)
     if not exact:
@@ -1320,7 +1325,7 @@ def extract(
         col_of[feat] = col
         col += c * _block_shape(feat, kw)[1]
     fused = {}  # wavelet level -> kernel columns: float32 output on CPU (wavelet_kernel)
-    if USE_WAVELET_KERNEL and dtype == torch.float32 and t.device.type == "cpu":
+    if USE_KERNELS and dtype == torch.float32 and t.device.type == "cpu":
         fused = _kernel_columns(routed, col_of)
         if fused and not wavelet_kernel.available():
             fused = {}

@@ -19,6 +19,8 @@ import math
 
 import numpy as np
 
+from emgcore.features.jit import OPTIONS, available
+
 BLOCK = 128  # channel-rows per block: e is 109 (W = 10) or 142 (W = 40) x 128 x 8 bytes, in L2
 
 FEATURES = ("WENG", "WV", "WWL", "WENT")  # the features the kernel writes, in ``cols`` order
@@ -29,13 +31,7 @@ _kernel = None  # compiled on first use (numba import + JIT cost ~1-3 s, then ca
 def _build():
     from numba import njit
 
-    opts = dict(
-        nogil=True,  # the feature pool's worker threads run chunks in parallel
-        cache=True,
-        boundscheck=False,
-        error_model="numpy",  # no ZeroDivisionError checks: lets LLVM vectorise the loops
-        fastmath={"contract", "reassoc", "nsz", "arcp"},  # FMA and reordered sums; NaN/inf kept
-    )
+    opts = dict(OPTIONS, fastmath={"contract", "reassoc", "nsz", "arcp"})  # FMA, reordered sums; NaN/inf kept
     f32 = np.float32
     ln2, sqrt2 = f32(math.log(2.0)), f32(math.sqrt(2.0))
     flt_min = f32(1.1754943508222875e-38)  # smallest normal float32
@@ -208,15 +204,6 @@ def _build():
         return ok
 
     return band_features_kernel
-
-
-def available() -> bool:
-    """True when numba is importable (the kernel can be used)."""
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def band_features(xt64: np.ndarray, mat: np.ndarray, bands, n_channels: int, cols, out: np.ndarray) -> bool:

@@ -30,11 +30,11 @@ def edge_windows() -> np.ndarray:
 
 
 def torch_path(x, names, **kw):
-    native.USE_WAVELET_KERNEL = False
+    native.USE_KERNELS = False
     try:
         return native.extract(x, names, **kw)
     finally:
-        native.USE_WAVELET_KERNEL = True
+        native.USE_KERNELS = True
 
 
 def assert_same_features(fast: torch.Tensor, ref: torch.Tensor, rtol: float = 1e-5):

@@ -1319,7 +1319,6 @@ def extract(
             raise ValueError("DFTR needs at least 2 samples")
         ncol += c * k
     out = torch.empty((n * s, ncol), dtype=dtype, device=t.device)
-    step = max(1, CHUNK_ELEMENTS // (c * _widest_row(routed, w) * s))  # windows per chunk
     col_of, col = {}, 0
     for feat, kw in routed.items():
         col_of[feat] = col
@@ -1329,7 +1328,12 @@ def extract(
         fused = _kernel_columns(routed, col_of)
         if fused and not wavelet_kernel.available():
             fused = {}
+    # chunks sized by the widest intermediate of the torch path; the kernel keeps its wavelet
+    # coefficients in cache, so they do not count
+    unfused = {f: kw for f, kw in routed.items() if not (fused and f in wavelet_kernel.FEATURES)}
+    step = max(1, CHUNK_ELEMENTS // (c * _widest_row(unfused, w) * s))  # windows per chunk
     out_np = out.numpy() if fused else None
+    t_np = t.numpy() if fused else None  # the kernel reads the windows as they are (any real dtype)
 
     def run(start: int) -> None:
         ch = _Chunk(src[start : start + step], dtype, int_bound)
@@ -1337,7 +1341,7 @@ def extract(
         done = set()
         for level, cols in fused.items():
             mat, bands = _wavelet_consts(ch.W, level, "cpu")
-            if wavelet_kernel.band_features(ch.xt64.numpy(), mat.numpy(), bands, c, cols, out_np[rows]):
+            if wavelet_kernel.band_features(t_np[start : start + step], s, mat.numpy(), bands, cols, out_np[rows]):
                 done.update(f for f, k in zip(wavelet_kernel.FEATURES, cols) if k is not None)
         for feat, kw in routed.items():
             if feat in done:

@@ -62,9 +62,11 @@ def _build():
             out[i] = ki * ln2_64 + 2.0 * q * p
 
     @njit(**opts)
-    def band_features_kernel(xt, mat, starts, lens, n_ch, cols, out):
-        """xt (W, R) float64 samples, time-major, column = row * n_ch + channel; mat (T, W) the
-        composed DWT; band b = rows starts[b] .. starts[b] + lens[b] - 1 of the coefficients.
+    def band_features_kernel(x, n_sub, mat, starts, lens, cols, out):
+        """x (N, C, n_sub * W) windows (any real dtype, read as float64), cut into n_sub
+        sub-windows of W samples; column = row * C + channel with row = window * n_sub + sub;
+        mat (T, W) the composed DWT; band b = rows starts[b] .. starts[b] + lens[b] - 1 of the
+        coefficients.
         Writes WENG, WV, WWL, WENT of every column into out (rows, F) float32 at the columns
         cols[0..3] + b * n_ch + channel (cols[k] < 0: feature not wanted).  Returns False when a
         float32 e is subnormal (the bit-level log below does not hold; the caller recomputes).
@@ -76,7 +78,9 @@ def _build():
         [sqrt(1/2), sqrt(2)): absolute error < 2e-6, so WENT is within ~3e-6)."""
         want_l, want_h = cols[2] >= 0, cols[3] >= 0
         ok = True
-        w, r_all = xt.shape
+        n_ch = x.shape[1]
+        w = mat.shape[1]
+        r_all = x.shape[0] * n_sub * n_ch
         t_all = mat.shape[0]
         nb = starts.shape[0]
         e = np.empty((t_all, BLOCK))
@@ -101,14 +105,17 @@ def _build():
         low = np.empty(BLOCK, np.float32)  # smallest float32 e of the band (0: WENT NaN)
         for r0 in range(0, r_all, BLOCK):
             nr = min(BLOCK, r_all - r0)
+            for r in range(nr):  # gather the block's signals, time-major
+                row = (r0 + r) // n_ch
+                ch = r0 + r - row * n_ch
+                win = row // n_sub
+                first_sample = (row - win * n_sub) * w
+                dst[r] = row * n_out + ch
+                for j in range(w):
+                    xb[j, r] = x[win, ch, first_sample + j]
             for j in range(w):
-                for r in range(nr):
-                    xb[j, r] = xt[j, r0 + r]
                 for r in range(nr, BLOCK):
                     xb[j, r] = 0.0
-            for r in range(nr):
-                row = (r0 + r) // n_ch
-                dst[r] = row * n_out + (r0 + r - row * n_ch)
             for r in range(BLOCK):
                 const[r] = 1.0
             for j in range(1, w):
@@ -206,15 +213,16 @@ def _build():
     return band_features_kernel
 
 
-def band_features(xt64: np.ndarray, mat: np.ndarray, bands, n_channels: int, cols, out: np.ndarray) -> bool:
-    """Write the wavelet features of every column of ``xt64`` into ``out``; False: not done.
+def band_features(windows: np.ndarray, n_sub: int, mat: np.ndarray, bands, cols, out: np.ndarray) -> bool:
+    """Write the wavelet features of every channel of every (sub-)window into ``out``; False: not done.
 
-    xt64: (W, R) float64 samples, time-major, column = row * n_channels + channel; mat: (T, W)
-    composed DWT; bands: [(start, stop)] rows of its coefficients; cols: first output column of
-    WENG, WV, WWL, WENT (None: not wanted), band-major blocks as in ``native``; out: (R /
-    n_channels, F) float32, C-contiguous.  Returns False (out partly written) when numba is
-    missing or a squared coefficient is a float32 subnormal (never for ADC-unit input): the
-    caller then computes the features with the torch path."""
+    windows: (N, C, n_sub * W) array of any real dtype (integers are exact in float64), each
+    window cut into n_sub sub-windows of W samples (n_sub = 1: windowed); mat: (T, W) composed
+    DWT; bands: [(start, stop)] rows of its coefficients; cols: first output column of WENG,
+    WV, WWL, WENT (None: not wanted), band-major blocks as in ``native``; out: (N * n_sub, F)
+    float32, C-contiguous, rows (window, sub-window).  Returns False (out partly written) when
+    numba is missing or a squared coefficient is a float32 subnormal (never for ADC-unit
+    input): the caller then computes the features with the torch path."""
     global _kernel
     if not available():
         return False
@@ -223,13 +231,15 @@ def band_features(xt64: np.ndarray, mat: np.ndarray, bands, n_channels: int, col
     starts = np.array([a for a, _ in bands], dtype=np.int64)
     lens = np.array([b - a for a, b in bands], dtype=np.int64)
     offsets = np.array([-1 if c is None else int(c) for c in cols], dtype=np.int64)
+    if windows.dtype == np.bool_ or windows.dtype.kind not in "iuf":
+        raise ValueError(f"windows must be a real array, got dtype {windows.dtype}")
     return bool(
         _kernel(
-            np.ascontiguousarray(xt64, dtype=np.float64),
+            np.ascontiguousarray(windows),
+            int(n_sub),
             np.ascontiguousarray(mat, dtype=np.float64),
             starts,
             lens,
-            int(n_channels),
             offsets,
             out,
         )

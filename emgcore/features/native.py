@@ -1,6 +1,6 @@
 """Native, batched hand-crafted EMG features in PyTorch, reproducing libemg 2.0.3's FeatureExtractor.
 
-This module depends only on numpy and torch (no libemg, pywt, librosa or scipy).  It computes the
+This module depends only on numpy, torch and numba (no libemg, pywt, librosa or scipy).  It computes the
 features of eleven libemg feature groups for a whole batch of windows at once, on CPU or CUDA,
 in float32 (default) or float64, with libemg 2.0.3's definitions, default parameters and output
 column layout.  ``libemg/feature_extractor.py`` of libemg 2.0.3 is the specification; every
@@ -161,11 +161,12 @@ The simple features (amplitude, differences, LS, LD, MSR, MLK, COR) are computed
 work is done in float64 and only the result is rounded to ``dtype``:
 
 * ``AR``/``AR9``: Burg's recursion amplifies rounding (AR9 of 10 samples is ill-conditioned), so
-  it always runs in float64.  With ``dtype=torch.float64`` it performs librosa's operations in
-  librosa's order (sequential sums), so the coefficients are **bit-identical** to libemg's.
-  With float32 output the sums are ordinary reductions (faster), and rows whose recursion is
-  ill-conditioned (a denominator below 1e-6 of the initial one; e.g. a linear ramp) are redone
-  with the exact path.
+  it always runs in float64.  On CPU the numba kernel ``burg_kernel`` performs librosa's
+  operations in librosa's order for every signal, so the coefficients are **bit-identical** to
+  libemg's whatever ``dtype``.  The torch path (GPU, or without numba) does the same for
+  ``dtype=torch.float64``; for float32 output its sums are ordinary reductions (faster), and
+  rows whose recursion is ill-conditioned (a denominator below 1e-6 of the initial one; e.g. a
+  linear ramp) are redone with the exact path.
 * TDPSD: the subtractions m0 - m2 etc. cancel badly, so everything is float64 and follows
   libemg exactly: ``log(x^2 + eps)`` of small-integer input comes from a table computed by numpy
   (the very values libemg uses), the sums run in numpy's pairwise order (``_np_sum``) and the
@@ -174,15 +175,20 @@ work is done in float64 and only the result is rounded to ``dtype``:
   rounding decides between 0 and NaN.
 * DFTR: float64 DFT matrix (with exactly symmetric twiddles, so that exact cancellations an FFT
   finds are exact here too: a band can be exactly 0, and mean^(2/3) magnifies tiny errors).
-* Wavelets: the composed DWT matrix product and the band statistics are float64; with float32
-  output, e log e (WENT) uses a float32 log and the variance (WV) a float64 one-pass formula
-  (error ~1e-16 mean^2/var, constant channels set to exactly 0).
+* Wavelets: the composed DWT matrix product and the band statistics are float64.  Float32
+  output on CPU comes from the numba kernel ``wavelet_kernel`` (coefficients, statistics and
+  final logs of a block of 128 channel-rows in cache; e log e of WENT with a float32 log, WENT
+  within ~3e-6; see its docstring); elsewhere (GPU, or without numba) e log e uses torch's
+  float32 log and the variance (WV) a float64 one-pass formula (error ~1e-16 mean^2/var).  In
+  both, a constant channel's WV and WWL are exactly log(1e-10).
 * LS uses integer weights (exact sums for integer data).
 
 Large inputs are processed in chunks of about ``CHUNK_ELEMENTS`` elements of the widest
-per-channel intermediate; on CPU the chunks are spread over ``torch.get_num_threads()`` worker
-threads whose torch operations run single-threaded (chunk-level parallelism).  Results do not
-depend on the chunking except for float64 rounding of the BLAS product (~1e-15).
+per-channel intermediate of the torch path; on CPU the chunks are spread over
+``torch.get_num_threads()`` worker threads whose torch operations run single-threaded and whose
+numba kernels release the GIL (chunk-level parallelism).  Results do not depend on the chunking
+or the thread count except for float64 rounding of the BLAS product (~1e-15).  ``USE_KERNELS =
+False`` runs the torch paths everywhere (the kernels are tested against them).
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
-"""The fused numba kernel of the wavelet features (emgcore.features.wavelet_kernel) against the
-torch path of emgcore.features.native, which the libemg parity tests hold to libemg."""
+"""The numba CPU kernels of emgcore.features (wavelet_kernel: WENG WV WWL WENT for float32 output;
+burg_kernel: AR / AR9) against the torch paths of emgcore.features.native, which the libemg
+parity tests hold to libemg (with the kernels on, as they run by default)."""
 
 import numpy as np
 import pytest
 import torch
 
-from emgcore.features import native, wavelet_kernel
+from emgcore.features import burg_kernel, jit, native, wavelet_kernel
 
 WAVELET = ["WENG", "WV", "WWL", "WENT"]
 
@@ -47,14 +48,16 @@ def assert_same_features(fast: torch.Tensor, ref: torch.Tensor, rtol: float = 1e
     assert err.max() <= rtol, err.max()
 
 
-def test_numba_is_there_and_the_kernel_runs(monkeypatch):
-    """numba is a dependency: the fast path must not silently fall back to torch."""
-    assert wavelet_kernel.available()
+def test_numba_is_there_and_the_kernels_run(monkeypatch):
+    """numba is a dependency: the fast paths must not silently fall back to torch."""
+    assert jit.available()
     calls = []
-    real = wavelet_kernel.band_features
-    monkeypatch.setattr(wavelet_kernel, "band_features", lambda *a: calls.append(1) or real(*a))
+    for module, name in ((wavelet_kernel, "band_features"), (burg_kernel, "burg")):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, _real=real, _name=name: calls.append(_name) or _real(*a))
     native.extract(edge_windows(), "MSWT")
-    assert calls
+    native.extract(edge_windows(), "COMB", dtype=torch.float64)
+    assert set(calls) == {"band_features", "burg"}
 
 
 @pytest.mark.parametrize("subwindows", [None, 4])
@@ -101,3 +104,28 @@ def test_subnormal_coefficients_fall_back_to_the_torch_path():
 def test_float64_output_keeps_the_torch_path(monkeypatch):
     monkeypatch.setattr(wavelet_kernel, "band_features", lambda *a: pytest.fail("kernel used for float64"))
     native.extract(edge_windows(), "MSWT", dtype=torch.float64)
+
+
+@pytest.mark.parametrize("subwindows", [None, 4])
+@pytest.mark.parametrize("feature", ["AR", "AR9"])
+def test_burg_kernel_is_bit_identical_to_the_exact_torch_path(feature, subwindows):
+    """librosa's operations in librosa's order: the same bits as the torch float64 path (itself
+    bit-identical to libemg), for random, real-amplitude and edge windows, windowed and in
+    10-sample sub-windows (AR9 of 10 samples: the ill-conditioned case)."""
+    x = edge_windows()
+    kernel = native.extract(x, feature, dtype=torch.float64, subwindows=subwindows)
+    exact = torch_path(x, feature, dtype=torch.float64, subwindows=subwindows)
+    np.testing.assert_array_equal(kernel.numpy(), exact.numpy())
+    # float32 output is the same float64 coefficients rounded
+    f32 = native.extract(x, feature, subwindows=subwindows)
+    torch.testing.assert_close(f32, kernel.float(), rtol=0, atol=0)
+
+
+def test_burg_kernel_blocks_and_orders():
+    """More signals than one block (a partial last block) and every order up to W - 1."""
+    rng = np.random.default_rng(4)
+    xt = rng.normal(0, 20, (12, 300))
+    for order in (1, 5, 11):
+        fast = burg_kernel.burg(xt, order)
+        exact, _ = native._burg_rows(torch.from_numpy(xt), order, True)
+        np.testing.assert_array_equal(fast, exact.T.numpy())

@@ -123,15 +123,22 @@ def _build():
                     const[r] *= np.float64(xb[j, r] == xb[0, r])  # 1.0: the channel is constant
             for t in range(t_all):
                 er = e[t]
-                for r in range(BLOCK):
-                    er[r] = 0.0
                 j = 0
-                while j + 4 <= w:  # four samples per pass: a quarter of the loads and stores of er
-                    ma, mb, mc, md = mat[t, j], mat[t, j + 1], mat[t, j + 2], mat[t, j + 3]
-                    xa, xb1, xc, xd = xb[j], xb[j + 1], xb[j + 2], xb[j + 3]
+                if w >= 5:  # the first five samples set er, the rest add to it
+                    ma, mb, mc, md, me = mat[t, 0], mat[t, 1], mat[t, 2], mat[t, 3], mat[t, 4]
+                    xa, xb1, xc, xd, xe = xb[0], xb[1], xb[2], xb[3], xb[4]
                     for r in range(BLOCK):
-                        er[r] += ma * xa[r] + mb * xb1[r] + mc * xc[r] + md * xd[r]
-                    j += 4
+                        er[r] = ma * xa[r] + mb * xb1[r] + mc * xc[r] + md * xd[r] + me * xe[r]
+                    j = 5
+                else:
+                    for r in range(BLOCK):
+                        er[r] = 0.0
+                while j + 5 <= w:  # five samples per pass (W = 10: 2 passes, W = 40: 8)
+                    ma, mb, mc, md, me = mat[t, j], mat[t, j + 1], mat[t, j + 2], mat[t, j + 3], mat[t, j + 4]
+                    xa, xb1, xc, xd, xe = xb[j], xb[j + 1], xb[j + 2], xb[j + 3], xb[j + 4]
+                    for r in range(BLOCK):
+                        er[r] += ma * xa[r] + mb * xb1[r] + mc * xc[r] + md * xd[r] + me * xe[r]
+                    j += 5
                 while j < w:
                     m = mat[t, j]
                     xj = xb[j]

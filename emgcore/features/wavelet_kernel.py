@@ -1,16 +1,17 @@
-"""Fused CPU kernel (numba) for the wavelet band statistics of WENG, WV, WWL and WENT.
+"""Fused CPU kernel (numba) of the wavelet features WENG, WV, WWL and WENT (float32 output).
 
 The torch path in ``native`` runs one operation per statistic over the whole (coefficients x
 channels) array of a chunk, so every coefficient travels through memory 8-10 times, and a float32
 log costs ~1.7 ns per coefficient (3,488 coefficients per sub-windowed window).  Here, per block of
-64 channel-rows, the coefficients are computed (float64, the same composed DWT matrix), squared
-and reduced to the four per-band statistics while they sit in cache, with a vectorised float32
-log.  Used for float32 output on CPU (float64 output keeps the torch path and its 1e-9 parity).
-S, V, L agree with the torch float64 path to ~1e-14 relative, H (sum e log e) to ~3e-6 of S, so
-WENT to ~3e-6 absolute (the float32 output's tolerance against libemg is 1e-4).
+128 channel-rows read straight from the windows, the coefficients are computed (float64, the same
+composed DWT matrix), squared and reduced to the per-band statistics while they sit in cache, and
+the final features are written into the caller's output.  S, V, L agree with the torch float64
+path to ~1e-14 relative; sum e log e uses a vectorised float32 log, so WENT is within ~3e-6
+absolute (the float32 output's tolerance against libemg is 1e-4).  Float64 output keeps the torch
+path and its 1e-9 parity.
 
-``band_stats`` returns None when numba is missing or a squared coefficient is a float32 subnormal
-(never for ADC-unit input), and the caller uses the torch path.
+``band_features`` returns False when numba is missing or a squared coefficient is a float32
+subnormal (never for ADC-unit input), and the caller uses the torch path.
 """
 
 from __future__ import annotations
@@ -25,199 +26,205 @@ BLOCK = 128  # channel-rows per block: e is 109 (W = 10) or 142 (W = 40) x 128 x
 
 FEATURES = ("WENG", "WV", "WWL", "WENT")  # the features the kernel writes, in ``cols`` order
 
-_kernel = None  # compiled on first use (numba import + JIT cost ~1-3 s, then cached on disk)
+_kernel = None  # compiled on first use (~7 s once, then loaded from numba's disk cache in ~0.5 s)
+
+
+# The kernels are plain functions here, compiled by _build on first use (numba imported only then).
+# They read module constants, not closure cells: numba's on-disk cache keys a closure by its cells,
+# which differ per process, so closures would be recompiled (~7 s) by every process.
+_LN2, _SQRT2 = math.log(2.0), math.sqrt(2.0)
+_LN2_32, _SQRT2_32 = np.float32(_LN2), np.float32(_SQRT2)
+_FLT_MIN = np.float32(1.1754943508222875e-38)  # smallest normal float32
+_log64_jit = None  # the compiled _log64, a global of _band_features when numba compiles it
+
+
+def _log64(v, out, mant, expo):
+    """out = log(v) for positive normal float64 v (1-D arrays): exponent and mantissa from
+    the bits, log m = 2 atanh((m-1)/(m+1)) to t^13 for m in [sqrt(1/2), sqrt(2)) (absolute
+    error < 1e-12), vectorised (math.log would be one libm call per value)."""
+    bits = v.view(np.int64)
+    for i in range(v.shape[0]):
+        b = bits[i]
+        mant[i] = (b & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000
+        expo[i] = ((b >> 52) & 0x7FF) | 0x4330000000000000  # 2**52 + biased exponent
+    mf = mant.view(np.float64)
+    kf = expo.view(np.float64)
+    for i in range(v.shape[0]):
+        mi = mf[i]
+        ki = kf[i] - (4503599627370496.0 + 1023.0)
+        up = np.float64(mi > _SQRT2)
+        mi = mi * (1.0 - 0.5 * up)
+        ki = ki + up
+        q = (mi - 1.0) / (mi + 1.0)
+        q2 = q * q
+        p = ((((1.0 / 13.0 * q2 + 1.0 / 11.0) * q2 + 1.0 / 9.0) * q2 + 1.0 / 7.0) * q2 + 0.2) * q2
+        p = (p + 1.0 / 3.0) * q2 + 1.0
+        out[i] = ki * _LN2 + 2.0 * q * p
+
+
+def _band_features(x, n_sub, mat, starts, lens, cols, out):
+    """x (N, C, n_sub * W) windows (any real dtype, read as float64), cut into n_sub
+    sub-windows of W samples; column = row * C + channel with row = window * n_sub + sub;
+    mat (T, W) the composed DWT; band b = rows starts[b] .. starts[b] + lens[b] - 1 of the
+    coefficients.
+    Writes WENG, WV, WWL, WENT of every column into out (rows, F) float32 at the columns
+    cols[0..3] + b * n_ch + channel (cols[k] < 0: feature not wanted).  Returns False when a
+    float32 e is subnormal (the bit-level log below does not hold; the caller recomputes).
+
+    Per block of BLOCK columns: c (float64, the matrix product), e = c^2 kept in cache; per
+    band one pass: S; V by the shifted moments of e - e[first] (stable: the shift is one of
+    the values, so the cancellation is bounded by the band length); L; H = sum e log e with
+    a float32 log (bits for the exponent, 2 atanh((m-1)/(m+1)) to t^5 for m in
+    [sqrt(1/2), sqrt(2)): absolute error < 2e-6, so WENT is within ~3e-6)."""
+    want_l, want_h = cols[2] >= 0, cols[3] >= 0
+    ok = True
+    n_ch = x.shape[1]
+    w = mat.shape[1]
+    r_all = x.shape[0] * n_sub * n_ch
+    t_all = mat.shape[0]
+    nb = starts.shape[0]
+    e = np.empty((t_all, BLOCK))
+    xb = np.empty((w, BLOCK))
+    e32 = np.empty((t_all, BLOCK), np.float32)  # e rounded to float32, for the log
+    mant = np.empty(BLOCK, np.int32)
+    expo = np.empty(BLOCK, np.int32)
+    s = np.empty(BLOCK)
+    m2 = np.empty(BLOCK)
+    ln = np.empty(BLOCK)
+    h = np.empty(BLOCK, np.float32)
+    const = np.empty(BLOCK)
+    val = np.empty((4, nb, BLOCK))  # the four features' log arguments, one log pass per block
+    lg = np.empty((4, nb, BLOCK))
+    val1, lg1 = val.reshape(-1), lg.reshape(-1)
+    mant64 = np.empty(4 * nb * BLOCK, np.int64)
+    expo64 = np.empty(4 * nb * BLOCK, np.int64)
+    hs = np.empty((nb, BLOCK))  # H / S of WENT, NaN where 0 log 0
+    dst = np.empty(BLOCK, np.int64)  # flat output index of each column's channel-0 block
+    n_out = out.shape[1]
+    flat = out.reshape(-1)
+    low = np.empty(BLOCK, np.float32)  # smallest float32 e of the band (0: WENT NaN)
+    for r0 in range(0, r_all, BLOCK):
+        nr = min(BLOCK, r_all - r0)
+        for r in range(nr):  # gather the block's signals, time-major
+            row = (r0 + r) // n_ch
+            ch = r0 + r - row * n_ch
+            win = row // n_sub
+            first_sample = (row - win * n_sub) * w
+            dst[r] = row * n_out + ch
+            for j in range(w):
+                xb[j, r] = x[win, ch, first_sample + j]
+        for j in range(w):
+            for r in range(nr, BLOCK):
+                xb[j, r] = 0.0
+        for r in range(BLOCK):
+            const[r] = 1.0
+        for j in range(1, w):
+            for r in range(BLOCK):
+                const[r] *= np.float64(xb[j, r] == xb[0, r])  # 1.0: the channel is constant
+        for t in range(t_all):
+            er = e[t]
+            j = 0
+            if w >= 5:  # the first five samples set er, the rest add to it
+                ma, mb, mc, md, me = mat[t, 0], mat[t, 1], mat[t, 2], mat[t, 3], mat[t, 4]
+                xa, xb1, xc, xd, xe = xb[0], xb[1], xb[2], xb[3], xb[4]
+                for r in range(BLOCK):
+                    er[r] = ma * xa[r] + mb * xb1[r] + mc * xc[r] + md * xd[r] + me * xe[r]
+                j = 5
+            else:
+                for r in range(BLOCK):
+                    er[r] = 0.0
+            while j + 5 <= w:  # five samples per pass (W = 10: 2 passes, W = 40: 8)
+                ma, mb, mc, md, me = mat[t, j], mat[t, j + 1], mat[t, j + 2], mat[t, j + 3], mat[t, j + 4]
+                xa, xb1, xc, xd, xe = xb[j], xb[j + 1], xb[j + 2], xb[j + 3], xb[j + 4]
+                for r in range(BLOCK):
+                    er[r] += ma * xa[r] + mb * xb1[r] + mc * xc[r] + md * xd[r] + me * xe[r]
+                j += 5
+            while j < w:
+                m = mat[t, j]
+                xj = xb[j]
+                for r in range(BLOCK):
+                    er[r] += m * xj[r]
+                j += 1
+            e32r = e32[t]
+            for r in range(BLOCK):
+                v = er[r] * er[r]
+                er[r] = v
+                e32r[r] = np.float32(v)
+        for b in range(nb):
+            a = starts[b]
+            n = lens[b]
+            first = e[a]
+            for r in range(BLOCK):
+                s[r] = 0.0
+                m2[r] = 0.0
+                ln[r] = 0.0
+                h[r] = 0.0
+                low[r] = np.inf
+            for t in range(a, a + n):
+                er = e[t]
+                for r in range(BLOCK):
+                    v = er[r]
+                    d = v - first[r]
+                    s[r] += v
+                    m2[r] += d * d
+                if want_l and t + 1 < a + n:
+                    en = e[t + 1]
+                    for r in range(BLOCK):
+                        ln[r] += abs(en[r] - er[r])
+                if want_h:
+                    e32r = e32[t]
+                    bits = e32r.view(np.int32)
+                    for r in range(BLOCK):
+                        bb = bits[r]
+                        mant[r] = (bb & 0x007FFFFF) | 0x3F800000  # m in [1, 2)
+                        expo[r] = ((bb >> 23) & 0xFF) | 0x4B000000  # 2**23 + biased exponent
+                    mf = mant.view(np.float32)
+                    kf = expo.view(np.float32)
+                    for r in range(BLOCK):
+                        v32 = e32r[r]
+                        mi = mf[r]
+                        ki = kf[r] - np.float32(8388608.0 + 127.0)
+                        up = np.float32(mi > _SQRT2_32)
+                        mi = mi * (np.float32(1.0) - np.float32(0.5) * up)
+                        ki = ki + up
+                        q = (mi - np.float32(1.0)) / (mi + np.float32(1.0))
+                        q2 = q * q
+                        series = (np.float32(0.2) * q2 + np.float32(1.0 / 3.0)) * q2 + np.float32(1.0)
+                        h[r] += v32 * (ki * _LN2_32 + np.float32(2.0) * q * series)
+                        low[r] = v32 if v32 < low[r] else low[r]
+            for r in range(BLOCK):
+                mu = (s[r] - n * first[r]) / n  # mean of e - e[first]
+                keep = 1.0 - const[r]
+                val[0, b, r] = s[r] + 1e-10  # WENG: log(sum e + 1e-10)
+                # WV, WWL: log(var e + 1e-10), log(sum |diff e| + 1e-10); a constant channel's
+                # are exactly log(1e-10) (uniform bands; pywt's noise there is not reproduced)
+                val[1, b, r] = max(m2[r] / n - mu * mu, 0.0) * keep + 1e-10
+                val[2, b, r] = ln[r] * keep + 1e-10
+                pos = s[r] > 2.2250738585072014e-308
+                val[3, b, r] = s[r] if pos else 1.0  # WENT: log S - sum(e log e) / S
+                hs[b, r] = h[r] / s[r] if pos and low[r] > 0.0 else np.nan  # 0 log 0 = NaN
+            if want_h:
+                for r in range(nr):
+                    if np.float32(0.0) < low[r] < _FLT_MIN:  # subnormal (a band with a 0 is NaN anyway)
+                        ok = False
+        _log64_jit(val1, lg1, mant64, expo64)
+        for k in range(4):
+            if cols[k] < 0:
+                continue
+            for b in range(nb):
+                base = cols[k] + b * n_ch
+                for r in range(nr):
+                    flat[dst[r] + base] = lg[k, b, r] - hs[b, r] if k == 3 else lg[k, b, r]
+    return ok
 
 
 def _build():
     from numba import njit
 
+    global _log64_jit
     opts = dict(OPTIONS, fastmath={"contract", "reassoc", "nsz", "arcp"})  # FMA, reordered sums; NaN/inf kept
-    f32 = np.float32
-    ln2, sqrt2 = f32(math.log(2.0)), f32(math.sqrt(2.0))
-    flt_min = f32(1.1754943508222875e-38)  # smallest normal float32
-    ln2_64, sqrt2_64 = math.log(2.0), math.sqrt(2.0)
-
-    @njit(**opts)
-    def log64(v, out, mant, expo):
-        """out = log(v) for positive normal float64 v (1-D arrays): exponent and mantissa from
-        the bits, log m = 2 atanh((m-1)/(m+1)) to t^13 for m in [sqrt(1/2), sqrt(2)) (absolute
-        error < 1e-12), vectorised (math.log would be one libm call per value)."""
-        bits = v.view(np.int64)
-        for i in range(v.shape[0]):
-            b = bits[i]
-            mant[i] = (b & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000
-            expo[i] = ((b >> 52) & 0x7FF) | 0x4330000000000000  # 2**52 + biased exponent
-        mf = mant.view(np.float64)
-        kf = expo.view(np.float64)
-        for i in range(v.shape[0]):
-            mi = mf[i]
-            ki = kf[i] - (4503599627370496.0 + 1023.0)
-            up = np.float64(mi > sqrt2_64)
-            mi = mi * (1.0 - 0.5 * up)
-            ki = ki + up
-            q = (mi - 1.0) / (mi + 1.0)
-            q2 = q * q
-            p = ((((1.0 / 13.0 * q2 + 1.0 / 11.0) * q2 + 1.0 / 9.0) * q2 + 1.0 / 7.0) * q2 + 0.2) * q2
-            p = (p + 1.0 / 3.0) * q2 + 1.0
-            out[i] = ki * ln2_64 + 2.0 * q * p
-
-    @njit(**opts)
-    def band_features_kernel(x, n_sub, mat, starts, lens, cols, out):
-        """x (N, C, n_sub * W) windows (any real dtype, read as float64), cut into n_sub
-        sub-windows of W samples; column = row * C + channel with row = window * n_sub + sub;
-        mat (T, W) the composed DWT; band b = rows starts[b] .. starts[b] + lens[b] - 1 of the
-        coefficients.
-        Writes WENG, WV, WWL, WENT of every column into out (rows, F) float32 at the columns
-        cols[0..3] + b * n_ch + channel (cols[k] < 0: feature not wanted).  Returns False when a
-        float32 e is subnormal (the bit-level log below does not hold; the caller recomputes).
-
-        Per block of BLOCK columns: c (float64, the matrix product), e = c^2 kept in cache; per
-        band one pass: S; V by the shifted moments of e - e[first] (stable: the shift is one of
-        the values, so the cancellation is bounded by the band length); L; H = sum e log e with
-        a float32 log (bits for the exponent, 2 atanh((m-1)/(m+1)) to t^5 for m in
-        [sqrt(1/2), sqrt(2)): absolute error < 2e-6, so WENT is within ~3e-6)."""
-        want_l, want_h = cols[2] >= 0, cols[3] >= 0
-        ok = True
-        n_ch = x.shape[1]
-        w = mat.shape[1]
-        r_all = x.shape[0] * n_sub * n_ch
-        t_all = mat.shape[0]
-        nb = starts.shape[0]
-        e = np.empty((t_all, BLOCK))
-        xb = np.empty((w, BLOCK))
-        e32 = np.empty((t_all, BLOCK), np.float32)  # e rounded to float32, for the log
-        mant = np.empty(BLOCK, np.int32)
-        expo = np.empty(BLOCK, np.int32)
-        s = np.empty(BLOCK)
-        m2 = np.empty(BLOCK)
-        ln = np.empty(BLOCK)
-        h = np.empty(BLOCK, np.float32)
-        const = np.empty(BLOCK)
-        val = np.empty((4, nb, BLOCK))  # the four features' log arguments, one log pass per block
-        lg = np.empty((4, nb, BLOCK))
-        val1, lg1 = val.reshape(-1), lg.reshape(-1)
-        mant64 = np.empty(4 * nb * BLOCK, np.int64)
-        expo64 = np.empty(4 * nb * BLOCK, np.int64)
-        hs = np.empty((nb, BLOCK))  # H / S of WENT, NaN where 0 log 0
-        dst = np.empty(BLOCK, np.int64)  # flat output index of each column's channel-0 block
-        n_out = out.shape[1]
-        flat = out.reshape(-1)
-        low = np.empty(BLOCK, np.float32)  # smallest float32 e of the band (0: WENT NaN)
-        for r0 in range(0, r_all, BLOCK):
-            nr = min(BLOCK, r_all - r0)
-            for r in range(nr):  # gather the block's signals, time-major
-                row = (r0 + r) // n_ch
-                ch = r0 + r - row * n_ch
-                win = row // n_sub
-                first_sample = (row - win * n_sub) * w
-                dst[r] = row * n_out + ch
-                for j in range(w):
-                    xb[j, r] = x[win, ch, first_sample + j]
-            for j in range(w):
-                for r in range(nr, BLOCK):
-                    xb[j, r] = 0.0
-            for r in range(BLOCK):
-                const[r] = 1.0
-            for j in range(1, w):
-                for r in range(BLOCK):
-                    const[r] *= np.float64(xb[j, r] == xb[0, r])  # 1.0: the channel is constant
-            for t in range(t_all):
-                er = e[t]
-                j = 0
-                if w >= 5:  # the first five samples set er, the rest add to it
-                    ma, mb, mc, md, me = mat[t, 0], mat[t, 1], mat[t, 2], mat[t, 3], mat[t, 4]
-                    xa, xb1, xc, xd, xe = xb[0], xb[1], xb[2], xb[3], xb[4]
-                    for r in range(BLOCK):
-                        er[r] = ma * xa[r] + mb * xb1[r] + mc * xc[r] + md * xd[r] + me * xe[r]
-                    j = 5
-                else:
-                    for r in range(BLOCK):
-                        er[r] = 0.0
-                while j + 5 <= w:  # five samples per pass (W = 10: 2 passes, W = 40: 8)
-                    ma, mb, mc, md, me = mat[t, j], mat[t, j + 1], mat[t, j + 2], mat[t, j + 3], mat[t, j + 4]
-                    xa, xb1, xc, xd, xe = xb[j], xb[j + 1], xb[j + 2], xb[j + 3], xb[j + 4]
-                    for r in range(BLOCK):
-                        er[r] += ma * xa[r] + mb * xb1[r] + mc * xc[r] + md * xd[r] + me * xe[r]
-                    j += 5
-                while j < w:
-                    m = mat[t, j]
-                    xj = xb[j]
-                    for r in range(BLOCK):
-                        er[r] += m * xj[r]
-                    j += 1
-                e32r = e32[t]
-                for r in range(BLOCK):
-                    v = er[r] * er[r]
-                    er[r] = v
-                    e32r[r] = f32(v)
-            for b in range(nb):
-                a = starts[b]
-                n = lens[b]
-                first = e[a]
-                for r in range(BLOCK):
-                    s[r] = 0.0
-                    m2[r] = 0.0
-                    ln[r] = 0.0
-                    h[r] = 0.0
-                    low[r] = np.inf
-                for t in range(a, a + n):
-                    er = e[t]
-                    for r in range(BLOCK):
-                        v = er[r]
-                        d = v - first[r]
-                        s[r] += v
-                        m2[r] += d * d
-                    if want_l and t + 1 < a + n:
-                        en = e[t + 1]
-                        for r in range(BLOCK):
-                            ln[r] += abs(en[r] - er[r])
-                    if want_h:
-                        e32r = e32[t]
-                        bits = e32r.view(np.int32)
-                        for r in range(BLOCK):
-                            bb = bits[r]
-                            mant[r] = (bb & 0x007FFFFF) | 0x3F800000  # m in [1, 2)
-                            expo[r] = ((bb >> 23) & 0xFF) | 0x4B000000  # 2**23 + biased exponent
-                        mf = mant.view(np.float32)
-                        kf = expo.view(np.float32)
-                        for r in range(BLOCK):
-                            v32 = e32r[r]
-                            mi = mf[r]
-                            ki = kf[r] - f32(8388608.0 + 127.0)
-                            up = f32(mi > sqrt2)
-                            mi = mi * (f32(1.0) - f32(0.5) * up)
-                            ki = ki + up
-                            q = (mi - f32(1.0)) / (mi + f32(1.0))
-                            q2 = q * q
-                            series = (f32(0.2) * q2 + f32(1.0 / 3.0)) * q2 + f32(1.0)
-                            h[r] += v32 * (ki * ln2 + f32(2.0) * q * series)
-                            low[r] = v32 if v32 < low[r] else low[r]
-                for r in range(BLOCK):
-                    mu = (s[r] - n * first[r]) / n  # mean of e - e[first]
-                    keep = 1.0 - const[r]
-                    val[0, b, r] = s[r] + 1e-10  # WENG: log(sum e + 1e-10)
-                    # WV, WWL: log(var e + 1e-10), log(sum |diff e| + 1e-10); a constant channel's
-                    # are exactly log(1e-10) (uniform bands; pywt's noise there is not reproduced)
-                    val[1, b, r] = max(m2[r] / n - mu * mu, 0.0) * keep + 1e-10
-                    val[2, b, r] = ln[r] * keep + 1e-10
-                    pos = s[r] > 2.2250738585072014e-308
-                    val[3, b, r] = s[r] if pos else 1.0  # WENT: log S - sum(e log e) / S
-                    hs[b, r] = h[r] / s[r] if pos and low[r] > 0.0 else np.nan  # 0 log 0 = NaN
-                if want_h:
-                    for r in range(nr):
-                        if f32(0.0) < low[r] < flt_min:  # subnormal (a band with a 0 is NaN anyway)
-                            ok = False
-            log64(val1, lg1, mant64, expo64)
-            for k in range(4):
-                if cols[k] < 0:
-                    continue
-                for b in range(nb):
-                    base = cols[k] + b * n_ch
-                    for r in range(nr):
-                        flat[dst[r] + base] = lg[k, b, r] - hs[b, r] if k == 3 else lg[k, b, r]
-        return ok
-
-    return band_features_kernel
+    _log64_jit = njit(**opts)(_log64)
+    return njit(**opts)(_band_features)
 
 
 def band_features(windows: np.ndarray, n_sub: int, mat: np.ndarray, bands, cols, out: np.ndarray) -> bool:

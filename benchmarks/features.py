@@ -3,6 +3,7 @@
     python benchmarks/features.py                                   # 200k windows, 2 threads
     python benchmarks/features.py --windows 50000 --libemg-windows 2000 --json benchmarks/out/features.json
     python benchmarks/features.py --no-libemg                       # native (and GPU) figures only
+    python benchmarks/features.py --no-libemg --no-kernels          # the torch paths without numba
 
 Windows are 8 x 40 int8 windows cut from the real CIIL Myo recordings (``--ciil``, default
 ``$EMG_CIIL_DIR`` or ``<repo>/../shared/data/ciil``), evenly strided over every recording and
@@ -152,6 +153,9 @@ def main(argv=None) -> int:
     ap.add_argument("--ciil", type=Path, default=CIIL, help=f"CIIL recordings (default {CIIL})")
     ap.add_argument("--no-libemg", action="store_true", help="native figures only")
     ap.add_argument("--no-gpu", action="store_true", help="skip the GPU figures even when CUDA is available")
+    ap.add_argument(
+        "--no-kernels", action="store_true", help="native torch paths only (native.USE_KERNELS = False: no numba)"
+    )
     ap.add_argument("--json", type=Path, default=None, metavar="OUT", help="also write the figures to OUT (JSON)")
     args = ap.parse_args(argv)
     groups = args.groups.split(",")
@@ -159,6 +163,7 @@ def main(argv=None) -> int:
     if unknown:
         ap.error(f"unknown group(s) {', '.join(unknown)}; groups: {', '.join(native.GROUPS)}")
     torch.set_num_threads(args.threads)
+    native.USE_KERNELS = not args.no_kernels
 
     t_start = time.perf_counter()
     x = load_windows(args.windows, args.ciil)
@@ -180,7 +185,8 @@ def main(argv=None) -> int:
         f"{np.abs(x.astype(np.float32)).mean():.1f} ADC), loaded in {t_load:.1f} s"
     )
     print(
-        f"native: float32, all {len(x)} windows, best of {args.repeat}; libemg: one run on the first {n_lib} "
+        f"native: float32, all {len(x)} windows, best of {args.repeat}, numba kernels "
+        f"{'off' if args.no_kernels else 'on'}; libemg: one run on the first {n_lib} "
         "windows (from int8, float64 conversion and sub-window cut included)"
     )
     print("rates in windows per second (sub: 4 x 10-sample sub-windows per window); ratio = native / libemg")
@@ -234,6 +240,7 @@ def main(argv=None) -> int:
                 "date": time.strftime("%Y-%m-%d %H:%M"),
                 "cpus": os.cpu_count(),
                 "threads": args.threads,
+                "kernels": not args.no_kernels,
                 "torch": torch.__version__,
                 "numpy": np.__version__,
                 "gpu": gpu_name,

@@ -34,7 +34,7 @@ _kernel = None  # compiled on first use (~7 s once, then loaded from numba's dis
 # which differ per process, so closures would be recompiled (~7 s) by every process.
 _LN2, _SQRT2 = math.log(2.0), math.sqrt(2.0)
 _LN2_32, _SQRT2_32 = np.float32(_LN2), np.float32(_SQRT2)
-_FLT_MIN = np.float32(1.1754943508222875e-38)  # smallest normal float32
+_FLT_MIN64 = 1.1754943508222875e-38  # smallest normal float32
 _log64_jit = None  # the compiled _log64, a global of _band_features when numba compiles it
 
 
@@ -102,7 +102,7 @@ def _band_features(x, n_sub, mat, starts, lens, cols, out):
     dst = np.empty(BLOCK, np.int64)  # flat output index of each column's channel-0 block
     n_out = out.shape[1]
     flat = out.reshape(-1)
-    low = np.empty(BLOCK, np.float32)  # smallest float32 e of the band (0: WENT NaN)
+    low = np.empty(BLOCK)  # smallest e of the band (0: WENT NaN; below FLT_MIN: recompute)
     for r0 in range(0, r_all, BLOCK):
         nr = min(BLOCK, r_all - r0)
         for r in range(nr):  # gather the block's signals, time-major
@@ -191,7 +191,7 @@ def _band_features(x, n_sub, mat, starts, lens, cols, out):
                         q2 = q * q
                         series = (np.float32(0.2) * q2 + np.float32(1.0 / 3.0)) * q2 + np.float32(1.0)
                         h[r] += v32 * (ki * _LN2_32 + np.float32(2.0) * q * series)
-                        low[r] = v32 if v32 < low[r] else low[r]
+                        low[r] = er[r] if er[r] < low[r] else low[r]
             for r in range(BLOCK):
                 mu = (s[r] - n * first[r]) / n  # mean of e - e[first]
                 keep = 1.0 - const[r]
@@ -205,7 +205,7 @@ def _band_features(x, n_sub, mat, starts, lens, cols, out):
                 hs[b, r] = h[r] / s[r] if pos and low[r] > 0.0 else np.nan  # 0 log 0 = NaN
             if want_h:
                 for r in range(nr):
-                    if np.float32(0.0) < low[r] < _FLT_MIN:  # subnormal (a band with a 0 is NaN anyway)
+                    if 0.0 < low[r] < _FLT_MIN64:  # float32(e) subnormal or 0 (a band with an exact 0 is NaN anyway)
                         ok = False
         _log64_jit(val1, lg1, mant64, expo64)
         for k in range(4):

@@ -99,6 +99,11 @@ def test_subnormal_coefficients_fall_back_to_the_torch_path():
     assert not wavelet_kernel.band_features(x, 1, mat.numpy(), bands, [0, 64, 128, 192], out)
     assert wavelet_kernel.band_features(x * 1e15, 1, mat.numpy(), bands, [0, 64, 128, 192], out)
     assert_same_features(native.extract(x, "MSWT"), torch_path(x, "MSWT"))
+    # |x| ~ 1e-155: e = c^2 a float64 subnormal (0 in float32, not an exact 0) or 0: as float64
+    tiny = x * 1e-134
+    went = native.extract(tiny, "WENT")
+    assert torch.isfinite(went).any()
+    assert_same_features(went, torch_path(tiny, "WENT", dtype=torch.float64).float())
 
 
 def test_float64_output_keeps_the_torch_path(monkeypatch):

@@ -93,11 +93,10 @@ def _band_features(x, n_sub, mat, starts, lens, cols, out):
     ln = np.empty(BLOCK)
     h = np.empty(BLOCK, np.float32)
     const = np.empty(BLOCK)
-    val = np.empty((4, nb, BLOCK))  # the four features' log arguments, one log pass per block
+    val = np.empty((4, nb, BLOCK))  # the four features' log arguments, one log pass per wanted feature
     lg = np.empty((4, nb, BLOCK))
-    val1, lg1 = val.reshape(-1), lg.reshape(-1)
-    mant64 = np.empty(4 * nb * BLOCK, np.int64)
-    expo64 = np.empty(4 * nb * BLOCK, np.int64)
+    mant64 = np.empty(nb * BLOCK, np.int64)
+    expo64 = np.empty(nb * BLOCK, np.int64)
     hs = np.empty((nb, BLOCK))  # H / S of WENT, NaN where 0 log 0
     dst = np.empty(BLOCK, np.int64)  # flat output index of each column's channel-0 block
     n_out = out.shape[1]
@@ -207,10 +206,10 @@ def _band_features(x, n_sub, mat, starts, lens, cols, out):
                 for r in range(nr):
                     if 0.0 < low[r] < _FLT_MIN64:  # float32(e) subnormal or 0 (a band with an exact 0 is NaN anyway)
                         ok = False
-        _log64_jit(val1, lg1, mant64, expo64)
         for k in range(4):
             if cols[k] < 0:
                 continue
+            _log64_jit(val[k].reshape(-1), lg[k].reshape(-1), mant64, expo64)  # the wanted features only
             for b in range(nb):
                 base = cols[k] + b * n_ch
                 for r in range(nr):

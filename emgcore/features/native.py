@@ -111,8 +111,9 @@ Feature definitions (x: one channel of one window, W samples, d1 = diff(x), d2 =
 * ``WAMP`` number of k with |d1[k]| > WAMP_threshold (strict).
 * ``LS`` L-scale, libemg's ``__lmom(x, 2)[1]`` = 2 b1 - b0 with b0 = mean(x),
   b1 = 1/W sum_{i=2..W} (i-1)/(W-1) x_(i) (x sorted ascending); computed here as the equivalent
-  sum_i (2i - W - 1) x_(i) / (W (W - 1)), exact for integer data (libemg's value of a constant
-  window is rounding noise ~1e-15 instead of 0).
+  sum_{i<j} |x_i - x_j| / (W (W - 1)) for W <= 20 (no sort: W (W-1) / 2 differences, vectorised
+  over channels) and sum_i (2i - W - 1) x_(i) / (W (W - 1)) for longer windows, both exact for
+  integer data (libemg's value of a constant window is rounding noise ~1e-15 instead of 0).
 * ``MFL`` log10(sum|d1|): **-inf** for a constant window.
 * ``MSR`` |mean(sqrt(complex(x)))|: sqrt of a negative sample is imaginary, so MSR =
   hypot(sum_{x>0} sqrt(x), sum_{x<0} sqrt(-x)) / W.
@@ -170,9 +171,13 @@ work is done in float64 and only the result is rounded to ``dtype``:
 * TDPSD: the subtractions m0 - m2 etc. cancel badly, so everything is float64 and follows
   libemg exactly: ``log(x^2 + eps)`` of small-integer input comes from a table computed by numpy
   (the very values libemg uses), the sums run in numpy's pairwise order (``_np_sum``) and the
-  final expressions are evaluated by numpy itself (on CPU).  The result is bit-identical to
-  libemg's -- including ties such as sum|d1| == sum|d2| in the efp branch, where libemg's
-  rounding decides between 0 and NaN.
+  final expressions are evaluated by numpy itself (on CPU).  The float64 result is
+  bit-identical to libemg's -- including ties such as sum|d1| == sum|d2| in the efp branch,
+  where libemg's rounding decides between 0 and NaN.  Float32 output on CPU comes from the numba
+  kernel ``tdpsd_kernel``: the same signals and sums (bit-identical), then the powers and logs
+  with vectorised float64 functions (a few ulp; libm's exact powers where m0 is within 1e-8 of
+  m2 or m4, whose differences are logged), ~1e-11 from the exact values, the same NaN / inf.
+  numpy's ``x ** 0.1`` alone (~20 ns per value, six per channel) was most of a sub-window's time.
 * DFTR: float64 DFT matrix (with exactly symmetric twiddles, so that exact cancellations an FFT
   finds are exact here too: a band can be exactly 0, and mean^(2/3) magnifies tiny errors).
 * Wavelets: the composed DWT matrix product and the band statistics are float64.  Float32
@@ -181,7 +186,7 @@ work is done in float64 and only the result is rounded to ``dtype``:
   within ~3e-6; see its docstring); elsewhere (GPU, or without numba) e log e uses torch's
   float32 log and the variance (WV) a float64 one-pass formula (error ~1e-16 mean^2/var).  In
   both, a constant channel's WV and WWL are exactly log(1e-10).
-* LS uses integer weights (exact sums for integer data).
+* LS: pairwise differences or integer weights (exact sums for integer data).
 
 Large inputs are processed in chunks of about ``CHUNK_ELEMENTS`` elements of the widest
 per-channel intermediate of the torch path; on CPU the chunks are spread over
@@ -201,7 +206,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from emgcore.features import burg_kernel, wavelet_kernel
+from emgcore.features import burg_kernel, tdpsd_kernel, wavelet_kernel
 
 __all__ = [
     "GROUPS",
@@ -346,7 +351,8 @@ LIBEMG_FEATURES: tuple[str, ...] = (
 )
 
 #: On CPU, compute AR / AR9 (``burg_kernel``, any dtype: bit-identical to the exact torch path)
-#: and, for float32 output, the wavelet features (``wavelet_kernel``) with the numba kernels;
+#: and, for float32 output, the wavelet features (``wavelet_kernel``) and TDPSD
+#: (``tdpsd_kernel``) with the numba kernels;
 #: False forces the torch paths (tests, benchmarks).
 USE_KERNELS = True
 
@@ -866,8 +872,19 @@ def _sort_rows(raw: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(arr).reshape(raw.shape)
 
 
+_LS_PAIRWISE_MAX = 20  # LS by pairwise differences up to this window length (W (W-1) / 2 terms), by sorting above
+
+
 def _f_LS(ch, kw):
     w = ch.W
+    if w <= _LS_PAIRWISE_MAX:
+        # 2 b1 - b0 == sum_{i<j} |x_i - x_j| / (W (W-1)): no sort, vectorised over channels
+        # (several times faster for sub-windows); integer data: the same exact numerator
+        xt = ch.xt
+        acc = (xt[1:] - xt[0]).abs_().sum(0)
+        for i in range(1, w - 1):
+            acc += (xt[i + 1 :] - xt[i]).abs_().sum(0)
+        return ch.per_channel(acc / (w * (w - 1)))
     xs = _sort_rows(ch.raw).to(ch.dtype)
     # 2 b1 - b0 == sum_i (2i - W - 1) x_(i) / (W (W-1)); integer weights keep integer data exact
     wts = torch.arange(1 - w, w, 2, dtype=ch.dtype, device=xs.device)
@@ -899,6 +916,22 @@ def _np_sum(t: torch.Tensor) -> torch.Tensor:
     return _np_sum(t[:half]) + _np_sum(t[half:])
 
 
+def _efp_signal(ch) -> torch.Tensor:
+    """log(x^2 + eps) as a (W, r*C) float64 tensor with numpy's values (a table of them for
+    small-integer input), TDPSD's second signal."""
+
+    def compute():
+        if ch.small_int:
+            idx = (ch.xt.to(torch.int32) + 2048).reshape(-1)
+            return _efp_table(str(ch.device)).index_select(0, idx).reshape(ch.xt.shape)
+        if ch.device.type == "cpu":
+            x = ch.xt64.numpy()
+            return torch.from_numpy(np.log(x * x + _EPS))
+        return torch.log(ch.xt64 * ch.xt64 + _EPS)
+
+    return ch.get("efp", compute)
+
+
 def _tdpsd_sums(ch, which: str):
     """float64 (S0, S2, S4, A1, A2) = sums of w^2, d1^2, d2^2, |d1|, |d2| for w = x ("ebp") or
     w = log(x^2 + eps) ("efp"), bit-identical to libemg's sums: integer sums are exact in any
@@ -910,13 +943,7 @@ def _tdpsd_sums(ch, which: str):
             # exact (all partial sums are integers below 2**24 / 2**53), in any order
             sums = (ch.x2_sum, ch.d1sq_sum, ch.d2sq_sum, ch.ad1_sum, ch.d2.abs().sum(0))
             return tuple(v.to(torch.float64) for v in sums)
-        if which == "ebp":
-            w = ch.xt64
-        elif ch.small_int:
-            idx = (ch.xt.to(torch.int32) + 2048).reshape(-1)
-            w = _efp_table(str(ch.device)).index_select(0, idx).reshape(ch.xt.shape)
-        else:
-            w = torch.log(ch.xt64 * ch.xt64 + _EPS)
+        w = ch.xt64 if which == "ebp" else _efp_signal(ch)
         d1 = w[1:] - w[:-1]
         d2 = d1[1:] - d1[:-1]
         return (_np_sum(w * w), _np_sum(d1 * d1), _np_sum(d2 * d2), _np_sum(d1.abs()), _np_sum(d2.abs()))
@@ -931,6 +958,10 @@ def _tdpsd_values(ch) -> dict:
     def compute():
         n1 = ch.W - 1
         on_cpu = ch.device.type == "cpu"
+        if on_cpu and USE_KERNELS and ch.dtype == torch.float32:
+            vals = tdpsd_kernel.tdpsd(ch.xt64.numpy(), _efp_signal(ch).numpy())  # float32 output
+            if vals is not None:
+                return {k: ch.per_channel(torch.from_numpy(v)) for k, v in zip(tdpsd_kernel.FEATURES, vals)}
         xp = np if on_cpu else torch
 
         def q(which):

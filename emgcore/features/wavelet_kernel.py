@@ -71,11 +71,11 @@ def _band_features(x, n_sub, mat, starts, lens, cols, out):
     cols[0..3] + b * n_ch + channel (cols[k] < 0: feature not wanted).  Returns False when a
     float32 e is subnormal (the bit-level log below does not hold; the caller recomputes).
 
-    Per block of BLOCK columns: c (float64, the matrix product), e = c^2 kept in cache; per
+    Per block of BLOCK columns: c (float64, the matrix product), e = c^2 kept in cache; e log e
+    of the whole block in one float32 pass (bits for the exponent, 2 atanh((m-1)/(m+1)) to
+    t^5 for m in [sqrt(1/2), sqrt(2)): absolute error < 2e-6, so WENT is within ~3e-6); per
     band one pass: S; V by the shifted moments of e - e[first] (stable: the shift is one of
-    the values, so the cancellation is bounded by the band length); L; H = sum e log e with
-    a float32 log (bits for the exponent, 2 atanh((m-1)/(m+1)) to t^5 for m in
-    [sqrt(1/2), sqrt(2)): absolute error < 2e-6, so WENT is within ~3e-6)."""
+    the values, so the cancellation is bounded by the band length); L; H = sum e log e."""
     want_l, want_h = cols[2] >= 0, cols[3] >= 0
     ok = True
     n_ch = x.shape[1]
@@ -86,8 +86,9 @@ def _band_features(x, n_sub, mat, starts, lens, cols, out):
     e = np.empty((t_all, BLOCK))
     xb = np.empty((w, BLOCK))
     e32 = np.empty((t_all, BLOCK), np.float32)  # e rounded to float32, for the log
-    mant = np.empty(BLOCK, np.int32)
-    expo = np.empty(BLOCK, np.int32)
+    mant = np.empty(t_all * BLOCK, np.int32)
+    expo = np.empty(t_all * BLOCK, np.int32)
+    elog = np.empty((t_all, BLOCK), np.float32)  # e log e (float32) of the block, for WENT
     s = np.empty(BLOCK)
     m2 = np.empty(BLOCK)
     ln = np.empty(BLOCK)
@@ -101,7 +102,8 @@ def _band_features(x, n_sub, mat, starts, lens, cols, out):
     dst = np.empty(BLOCK, np.int64)  # flat output index of each column's channel-0 block
     n_out = out.shape[1]
     flat = out.reshape(-1)
-    low = np.empty(BLOCK)  # smallest e of the band (0: WENT NaN; below FLT_MIN: recompute)
+    zeros = np.empty(BLOCK)  # number of e == 0 in the band (WENT NaN)
+    tiny = np.empty(BLOCK)  # number of e < FLT_MIN in the band (more than zeros: the caller recomputes)
     for r0 in range(0, r_all, BLOCK):
         nr = min(BLOCK, r_all - r0)
         for r in range(nr):  # gather the block's signals, time-major
@@ -149,6 +151,26 @@ def _band_features(x, n_sub, mat, starts, lens, cols, out):
                 v = er[r] * er[r]
                 er[r] = v
                 e32r[r] = np.float32(v)
+        if want_h:  # e log e of the whole block, float32 (8 lanes), from the bits of float32(e)
+            e32f = e32.reshape(-1)
+            bits = e32f.view(np.int32)
+            for i in range(bits.shape[0]):
+                bb = bits[i]
+                mant[i] = (bb & 0x007FFFFF) | 0x3F800000  # m in [1, 2)
+                expo[i] = ((bb >> 23) & 0xFF) | 0x4B000000  # 2**23 + biased exponent
+            mf = mant.view(np.float32)
+            kf = expo.view(np.float32)
+            ef = elog.reshape(-1)
+            for i in range(bits.shape[0]):
+                mi = mf[i]
+                ki = kf[i] - np.float32(8388608.0 + 127.0)
+                up = np.float32(mi > _SQRT2_32)
+                mi = mi * (np.float32(1.0) - np.float32(0.5) * up)
+                ki = ki + up
+                q = (mi - np.float32(1.0)) / (mi + np.float32(1.0))
+                q2 = q * q
+                series = (np.float32(0.2) * q2 + np.float32(1.0 / 3.0)) * q2 + np.float32(1.0)
+                ef[i] = e32f[i] * (ki * _LN2_32 + np.float32(2.0) * q * series)
         for b in range(nb):
             a = starts[b]
             n = lens[b]
@@ -158,7 +180,8 @@ def _band_features(x, n_sub, mat, starts, lens, cols, out):
                 m2[r] = 0.0
                 ln[r] = 0.0
                 h[r] = 0.0
-                low[r] = np.inf
+                zeros[r] = 0.0
+                tiny[r] = 0.0
             for t in range(a, a + n):
                 er = e[t]
                 for r in range(BLOCK):
@@ -166,31 +189,18 @@ def _band_features(x, n_sub, mat, starts, lens, cols, out):
                     d = v - first[r]
                     s[r] += v
                     m2[r] += d * d
+                    # counts, not a running minimum: LLVM turns a conditional minimum into
+                    # masked stores, which are slow on AMD processors
+                    zeros[r] += np.float64(v == 0.0)
+                    tiny[r] += np.float64(v < _FLT_MIN64)
                 if want_l and t + 1 < a + n:
                     en = e[t + 1]
                     for r in range(BLOCK):
                         ln[r] += abs(en[r] - er[r])
                 if want_h:
-                    e32r = e32[t]
-                    bits = e32r.view(np.int32)
+                    elr = elog[t]
                     for r in range(BLOCK):
-                        bb = bits[r]
-                        mant[r] = (bb & 0x007FFFFF) | 0x3F800000  # m in [1, 2)
-                        expo[r] = ((bb >> 23) & 0xFF) | 0x4B000000  # 2**23 + biased exponent
-                    mf = mant.view(np.float32)
-                    kf = expo.view(np.float32)
-                    for r in range(BLOCK):
-                        v32 = e32r[r]
-                        mi = mf[r]
-                        ki = kf[r] - np.float32(8388608.0 + 127.0)
-                        up = np.float32(mi > _SQRT2_32)
-                        mi = mi * (np.float32(1.0) - np.float32(0.5) * up)
-                        ki = ki + up
-                        q = (mi - np.float32(1.0)) / (mi + np.float32(1.0))
-                        q2 = q * q
-                        series = (np.float32(0.2) * q2 + np.float32(1.0 / 3.0)) * q2 + np.float32(1.0)
-                        h[r] += v32 * (ki * _LN2_32 + np.float32(2.0) * q * series)
-                        low[r] = er[r] if er[r] < low[r] else low[r]
+                        h[r] += elr[r]
             for r in range(BLOCK):
                 mu = (s[r] - n * first[r]) / n  # mean of e - e[first]
                 keep = 1.0 - const[r]
@@ -201,10 +211,10 @@ def _band_features(x, n_sub, mat, starts, lens, cols, out):
                 val[2, b, r] = ln[r] * keep + 1e-10
                 pos = s[r] > 2.2250738585072014e-308
                 val[3, b, r] = s[r] if pos else 1.0  # WENT: log S - sum(e log e) / S
-                hs[b, r] = h[r] / s[r] if pos and low[r] > 0.0 else np.nan  # 0 log 0 = NaN
+                hs[b, r] = h[r] / s[r] if pos and zeros[r] == 0.0 else np.nan  # 0 log 0 = NaN
             if want_h:
                 for r in range(nr):
-                    if 0.0 < low[r] < _FLT_MIN64:  # float32(e) subnormal or 0 (a band with an exact 0 is NaN anyway)
+                    if tiny[r] > zeros[r]:  # a nonzero e whose float32 is subnormal or 0
                         ok = False
         for k in range(4):
             if cols[k] < 0:

@@ -41,7 +41,7 @@ def log64(v, out, mant, expo):
     for i in range(v.shape[0]):
         mi = mf[i]
         ki = kf[i] - (4503599627370496.0 + 1023.0)
-        up = np.float64(mi > _SQRT2)
+        up = 1.0 if mi > _SQRT2 else 0.0  # a select (a bool -> float conversion costs shuffles)
         mi = mi * (1.0 - 0.5 * up)
         ki = ki + up
         q = (mi - 1.0) / (mi + 1.0)

@@ -52,7 +52,7 @@ def _log64(v, out, mant, expo):
     for i in range(v.shape[0]):
         mi = mf[i]
         ki = kf[i] - (4503599627370496.0 + 1023.0)
-        up = np.float64(mi > _SQRT2)
+        up = 1.0 if mi > _SQRT2 else 0.0
         mi = mi * (1.0 - 0.5 * up)
         ki = ki + up
         q = (mi - 1.0) / (mi + 1.0)
@@ -121,7 +121,7 @@ def _band_features(x, n_sub, mat, starts, lens, cols, out):
             const[r] = 1.0
         for j in range(1, w):
             for r in range(BLOCK):
-                const[r] *= np.float64(xb[j, r] == xb[0, r])  # 1.0: the channel is constant
+                const[r] *= 1.0 if xb[j, r] == xb[0, r] else 0.0  # 1.0: the channel is constant
         for t in range(t_all):
             er = e[t]
             j = 0
@@ -164,7 +164,7 @@ def _band_features(x, n_sub, mat, starts, lens, cols, out):
             for i in range(bits.shape[0]):
                 mi = mf[i]
                 ki = kf[i] - np.float32(8388608.0 + 127.0)
-                up = np.float32(mi > _SQRT2_32)
+                up = np.float32(1.0) if mi > _SQRT2_32 else np.float32(0.0)
                 mi = mi * (np.float32(1.0) - np.float32(0.5) * up)
                 ki = ki + up
                 q = (mi - np.float32(1.0)) / (mi + np.float32(1.0))
@@ -189,10 +189,11 @@ def _band_features(x, n_sub, mat, starts, lens, cols, out):
                     d = v - first[r]
                     s[r] += v
                     m2[r] += d * d
-                    # counts, not a running minimum: LLVM turns a conditional minimum into
-                    # masked stores, which are slow on AMD processors
-                    zeros[r] += np.float64(v == 0.0)
-                    tiny[r] += np.float64(v < _FLT_MIN64)
+                    # counts, not a running minimum (LLVM turns a conditional minimum into
+                    # masked stores, slow on AMD processors); selects, not bool -> float
+                    # conversions (which go through int32 and shuffles)
+                    zeros[r] += 1.0 if v == 0.0 else 0.0
+                    tiny[r] += 1.0 if v < _FLT_MIN64 else 0.0
                 if want_l and t + 1 < a + n:
                     en = e[t + 1]
                     for r in range(BLOCK):

@@ -5,7 +5,8 @@ channels) array of a chunk, so every coefficient travels through memory 8-10 tim
 log costs ~1.7 ns per coefficient (3,488 coefficients per sub-windowed window).  Here, per block of
 128 channel-rows read straight from the windows, the coefficients are computed (float64, the same
 composed DWT matrix), squared and reduced to the per-band statistics while they sit in cache, and
-the final features are written into the caller's output.  S, V, L agree with the torch float64
+the final features (logs by ``vecmath.log64``) are written into the caller's output.  S, V, L
+agree with the torch float64
 path to ~1e-14 relative; sum e log e uses a vectorised float32 log, so WENT is within ~3e-6
 absolute (the float32 output's tolerance against libemg is 1e-4).  Float64 output keeps the torch
 path and its 1e-9 parity.
@@ -20,6 +21,7 @@ import math
 
 import numpy as np
 
+from emgcore.features import vecmath
 from emgcore.features.jit import OPTIONS, available
 
 BLOCK = 128  # channel-rows per block: e is 109 (W = 10) or 142 (W = 40) x 128 x 8 bytes, in L2
@@ -32,34 +34,10 @@ _kernel = None  # compiled on first use (~7 s once, then loaded from numba's dis
 # The kernels are plain functions here, compiled by _build on first use (numba imported only then).
 # They read module constants, not closure cells: numba's on-disk cache keys a closure by its cells,
 # which differ per process, so closures would be recompiled (~7 s) by every process.
-_LN2, _SQRT2 = math.log(2.0), math.sqrt(2.0)
-_LN2_32, _SQRT2_32 = np.float32(_LN2), np.float32(_SQRT2)
+_LN2_32, _SQRT2_32 = np.float32(math.log(2.0)), np.float32(math.sqrt(2.0))
 _FLT_MIN64 = 1.1754943508222875e-38  # smallest normal float32
-_log64_jit = None  # the compiled _log64, a global of _band_features when numba compiles it
-
-
-def _log64(v, out, mant, expo):
-    """out = log(v) for positive normal float64 v (1-D arrays): exponent and mantissa from
-    the bits, log m = 2 atanh((m-1)/(m+1)) to t^13 for m in [sqrt(1/2), sqrt(2)) (absolute
-    error < 1e-12), vectorised (math.log would be one libm call per value)."""
-    bits = v.view(np.int64)
-    for i in range(v.shape[0]):
-        b = bits[i]
-        mant[i] = (b & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000
-        expo[i] = ((b >> 52) & 0x7FF) | 0x4330000000000000  # 2**52 + biased exponent
-    mf = mant.view(np.float64)
-    kf = expo.view(np.float64)
-    for i in range(v.shape[0]):
-        mi = mf[i]
-        ki = kf[i] - (4503599627370496.0 + 1023.0)
-        up = 1.0 if mi > _SQRT2 else 0.0
-        mi = mi * (1.0 - 0.5 * up)
-        ki = ki + up
-        q = (mi - 1.0) / (mi + 1.0)
-        q2 = q * q
-        p = ((((1.0 / 13.0 * q2 + 1.0 / 11.0) * q2 + 1.0 / 9.0) * q2 + 1.0 / 7.0) * q2 + 0.2) * q2
-        p = (p + 1.0 / 3.0) * q2 + 1.0
-        out[i] = ki * _LN2 + 2.0 * q * p
+# the compiled vecmath.log64 / fix_log (the final logs), globals of _band_features when numba compiles it
+_log64_jit = _fix_log_jit = None
 
 
 def _band_features(x, n_sub, mat, starts, lens, cols, out):
@@ -221,6 +199,7 @@ def _band_features(x, n_sub, mat, starts, lens, cols, out):
             if cols[k] < 0:
                 continue
             _log64_jit(val[k].reshape(-1), lg[k].reshape(-1), mant64, expo64)  # the wanted features only
+            _fix_log_jit(val[k].reshape(-1), lg[k].reshape(-1))  # S overflowing to inf (huge float input)
             for b in range(nb):
                 base = cols[k] + b * n_ch
                 for r in range(nr):
@@ -231,9 +210,11 @@ def _band_features(x, n_sub, mat, starts, lens, cols, out):
 def _build():
     from numba import njit
 
-    global _log64_jit
+    global _log64_jit, _fix_log_jit
+    vec = dict(OPTIONS, fastmath={"contract"})  # vecmath: its order of operations kept
+    _log64_jit = njit(**vec)(vecmath.log64)
+    _fix_log_jit = njit(**vec)(vecmath.fix_log)
     opts = dict(OPTIONS, fastmath={"contract", "reassoc", "nsz", "arcp"})  # FMA, reordered sums; NaN/inf kept
-    _log64_jit = njit(**opts)(_log64)
     return njit(**opts)(_band_features)
 
 

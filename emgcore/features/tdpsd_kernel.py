@@ -59,33 +59,25 @@ def _np_sum(v, n, res):
             res[r] = res[r] + v[i, r]
 
 
-def _sums(sig, w, terms, acc):
+def _sums(sig, w, terms, d1, d2, acc):
     """acc[0..4, :] = sums of sig^2, d1^2, d2^2, |d1|, |d2| along time (d1, d2 = np.diff once,
-    twice), each with exactly libemg's operations and numpy's summation order; terms (w, lanes)
-    scratch."""
+    twice), each with exactly libemg's operations and numpy's summation order; terms (w, lanes),
+    d1, d2 (w - 1, lanes) scratch."""
     lanes = sig.shape[1]
-    for j in range(w):
-        for r in range(lanes):
-            terms[j, r] = sig[j, r] * sig[j, r]
-    _np_sum_jit(terms, w, acc[0])
     for j in range(w - 1):
         for r in range(lanes):
-            d = sig[j + 1, r] - sig[j, r]
-            terms[j, r] = d * d
-    _np_sum_jit(terms, w - 1, acc[1])
-    for j in range(w - 1):
-        for r in range(lanes):
-            terms[j, r] = abs(sig[j + 1, r] - sig[j, r])
-    _np_sum_jit(terms, w - 1, acc[3])
+            d1[j, r] = sig[j + 1, r] - sig[j, r]
     for j in range(w - 2):
         for r in range(lanes):
-            d = (sig[j + 2, r] - sig[j + 1, r]) - (sig[j + 1, r] - sig[j, r])
-            terms[j, r] = d * d
-    _np_sum_jit(terms, w - 2, acc[2])
-    for j in range(w - 2):
-        for r in range(lanes):
-            terms[j, r] = abs((sig[j + 2, r] - sig[j + 1, r]) - (sig[j + 1, r] - sig[j, r]))
-    _np_sum_jit(terms, w - 2, acc[4])
+            d2[j, r] = d1[j + 1, r] - d1[j, r]
+    for k, v, n, square in ((0, sig, w, True), (1, d1, w - 1, True), (2, d2, w - 2, True)) + (
+        (3, d1, w - 1, False),
+        (4, d2, w - 2, False),
+    ):
+        for j in range(n):  # the terms of np.sum(v**2) or np.sum(np.abs(v)), summed in numpy's order
+            for r in range(lanes):
+                terms[j, r] = v[j, r] * v[j, r] if square else abs(v[j, r])
+        _np_sum_jit(terms, n, acc[k])
 
 
 _NEAR = 1e-8  # m0 within this relative distance of m2 or m4: those powers come from libm
@@ -98,6 +90,8 @@ def _tdpsd(xt, wt, out):
     n1 = np.float64(w - 1)
     sig = np.empty((2, w, BLOCK))
     terms = np.empty((w, BLOCK))
+    d1 = np.empty((max(w - 1, 1), BLOCK))  # the differences, for the sums
+    d2 = np.empty((max(w - 1, 1), BLOCK))
     mant = np.empty(12 * BLOCK, np.int64)  # log64 / exp64 scratch
     expo = np.empty(12 * BLOCK, np.int64)
     scratch = np.empty(12 * BLOCK)
@@ -118,7 +112,7 @@ def _tdpsd(xt, wt, out):
                 sig[0, j, r] = 1.0
                 sig[1, j, r] = 1.0
         for s in range(2):
-            _sums_jit(sig[s], w, terms, acc[s])
+            _sums_jit(sig[s], w, terms, d1, d2, acc[s])
             for r in range(BLOCK):
                 y[s, 0, r] = np.sqrt(acc[s, 0, r]) / n1
                 y[s, 1, r] = np.sqrt(acc[s, 1, r] / n1)

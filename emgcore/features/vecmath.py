@@ -1,4 +1,5 @@
-"""float64 log and exp that numba vectorises (for the fused kernels of emgcore.features).
+"""float64 log / exp and float32 x log x that numba vectorises (for the fused kernels of
+emgcore.features).
 
 numba compiles ``math.log`` / ``math.exp`` to one libm call per value (~5 ns each, no SIMD).
 These read exponent and mantissa from the bits and evaluate a short series, in loops of plain
@@ -25,6 +26,8 @@ _MAGIC = 6755399441055744.0  # 1.5 * 2**52: x + _MAGIC rounds x to an integer he
 _MAGIC_BITS = 0x4338000000000000
 _NORMAL_MIN = 2.2250738585072014e-308
 _MAX = 1.7976931348623157e308
+_LN2_32 = np.float32(_LN2)
+_SQRT2_32 = np.float32(_SQRT2)
 
 
 def log64(v, out, mant, expo):
@@ -50,6 +53,29 @@ def log64(v, out, mant, expo):
         p = (((p * q2 + 1.0 / 11.0) * q2 + 1.0 / 9.0) * q2 + 1.0 / 7.0) * q2 + 0.2
         p = (p * q2 + 1.0 / 3.0) * q2
         out[i] = ki * _LN2_HI + (2.0 * q + (ki * _LN2_LO + 2.0 * q * p))
+
+
+def xlogx32(v, out, mant, expo):
+    """out = v log v in float32 for positive normal float32 v (1-D arrays; mant, expo int32
+    scratch of the same length), the method of ``log64`` at float32 width: atanh to q**5,
+    absolute error of the log < 2e-6 (WENT's e log e, 8 lanes per instruction)."""
+    bits = v.view(np.int32)
+    for i in range(v.shape[0]):
+        b = bits[i]
+        mant[i] = (b & 0x007FFFFF) | 0x3F800000  # m in [1, 2)
+        expo[i] = ((b >> 23) & 0xFF) | 0x4B000000  # 2**23 + biased exponent
+    mf = mant.view(np.float32)
+    kf = expo.view(np.float32)
+    for i in range(v.shape[0]):
+        mi = mf[i]
+        ki = kf[i] - np.float32(8388608.0 + 127.0)
+        up = np.float32(1.0) if mi > _SQRT2_32 else np.float32(0.0)
+        mi = mi * (np.float32(1.0) - np.float32(0.5) * up)
+        ki = ki + up
+        q = (mi - np.float32(1.0)) / (mi + np.float32(1.0))
+        q2 = q * q
+        series = (np.float32(0.2) * q2 + np.float32(1.0 / 3.0)) * q2 + np.float32(1.0)
+        out[i] = v[i] * (ki * _LN2_32 + np.float32(2.0) * q * series)
 
 
 def exp64(v, out, scale, rk):

@@ -17,8 +17,6 @@ subnormal (never for ADC-unit input), and the caller uses the torch path.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from emgcore.features import vecmath
@@ -34,10 +32,9 @@ _kernel = None  # compiled on first use (~7 s once, then loaded from numba's dis
 # The kernels are plain functions here, compiled by _build on first use (numba imported only then).
 # They read module constants, not closure cells: numba's on-disk cache keys a closure by its cells,
 # which differ per process, so closures would be recompiled (~7 s) by every process.
-_LN2_32, _SQRT2_32 = np.float32(math.log(2.0)), np.float32(math.sqrt(2.0))
 _FLT_MIN64 = 1.1754943508222875e-38  # smallest normal float32
-# the compiled vecmath.log64 / fix_log (the final logs), globals of _band_features when numba compiles it
-_log64_jit = _fix_log_jit = None
+# the compiled vecmath functions (e log e, the final logs), globals of _band_features when compiled
+_xlogx32_jit = _log64_jit = _fix_log_jit = None
 
 
 def _band_features(x, n_sub, mat, starts, lens, cols, out):
@@ -50,8 +47,8 @@ def _band_features(x, n_sub, mat, starts, lens, cols, out):
     float32 e is subnormal (the bit-level log below does not hold; the caller recomputes).
 
     Per block of BLOCK columns: c (float64, the matrix product), e = c^2 kept in cache; e log e
-    of the whole block in one float32 pass (bits for the exponent, 2 atanh((m-1)/(m+1)) to
-    t^5 for m in [sqrt(1/2), sqrt(2)): absolute error < 2e-6, so WENT is within ~3e-6); per
+    of the whole block in one float32 pass (``vecmath.xlogx32``: the log within 2e-6, so WENT
+    is within ~3e-6); per
     band one pass: S; V by the shifted moments of e - e[first] (stable: the shift is one of
     the values, so the cancellation is bounded by the band length); L; H = sum e log e."""
     want_l, want_h = cols[2] >= 0, cols[3] >= 0
@@ -129,26 +126,8 @@ def _band_features(x, n_sub, mat, starts, lens, cols, out):
                 v = er[r] * er[r]
                 er[r] = v
                 e32r[r] = np.float32(v)
-        if want_h:  # e log e of the whole block, float32 (8 lanes), from the bits of float32(e)
-            e32f = e32.reshape(-1)
-            bits = e32f.view(np.int32)
-            for i in range(bits.shape[0]):
-                bb = bits[i]
-                mant[i] = (bb & 0x007FFFFF) | 0x3F800000  # m in [1, 2)
-                expo[i] = ((bb >> 23) & 0xFF) | 0x4B000000  # 2**23 + biased exponent
-            mf = mant.view(np.float32)
-            kf = expo.view(np.float32)
-            ef = elog.reshape(-1)
-            for i in range(bits.shape[0]):
-                mi = mf[i]
-                ki = kf[i] - np.float32(8388608.0 + 127.0)
-                up = np.float32(1.0) if mi > _SQRT2_32 else np.float32(0.0)
-                mi = mi * (np.float32(1.0) - np.float32(0.5) * up)
-                ki = ki + up
-                q = (mi - np.float32(1.0)) / (mi + np.float32(1.0))
-                q2 = q * q
-                series = (np.float32(0.2) * q2 + np.float32(1.0 / 3.0)) * q2 + np.float32(1.0)
-                ef[i] = e32f[i] * (ki * _LN2_32 + np.float32(2.0) * q * series)
+        if want_h:  # e log e of the whole block, float32 (8 lanes)
+            _xlogx32_jit(e32.reshape(-1), elog.reshape(-1), mant, expo)
         for b in range(nb):
             a = starts[b]
             n = lens[b]
@@ -210,8 +189,9 @@ def _band_features(x, n_sub, mat, starts, lens, cols, out):
 def _build():
     from numba import njit
 
-    global _log64_jit, _fix_log_jit
+    global _xlogx32_jit, _log64_jit, _fix_log_jit
     vec = dict(OPTIONS, fastmath={"contract"})  # vecmath: its order of operations kept
+    _xlogx32_jit = njit(**vec)(vecmath.xlogx32)
     _log64_jit = njit(**vec)(vecmath.log64)
     _fix_log_jit = njit(**vec)(vecmath.fix_log)
     opts = dict(OPTIONS, fastmath={"contract", "reassoc", "nsz", "arcp"})  # FMA, reordered sums; NaN/inf kept
